@@ -1,0 +1,32 @@
+// wasm-filter-kit: the public API for writing Envoy Proxy-Wasm filters in AssemblyScript.
+// Names shared with @solo-io/proxy-runtime keep their meaning, so its filters port by
+// changing only their import specifiers.
+
+export * from "./enums";
+export * from "./pairs";
+export * from "./log";
+export * from "./headers";
+export * from "./buffers";
+export * from "./properties";
+export * from "./shared_data";
+export * from "./shared_queue";
+export * from "./metrics";
+export * from "./time";
+export * from "./stream";
+export * from "./foreign";
+export * from "./protobuf";
+export * from "./json";
+export {
+  BaseContext, RootContext, Context, registerRootContext, RootContextFactory,
+  HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult,
+} from "./context";
+
+import { proxy_set_effective_context as setEffective, proxy_done } from "./internal/imports";
+import { WasmResultValues } from "./enums";
+
+/** Makes later host calls act on `context_id` (@solo-io/proxy-runtime's name). */
+export function proxy_set_effective_context(context_id: u32): WasmResultValues {
+  return <WasmResultValues>setEffective(context_id);
+}
+
+export function done(): WasmResultValues { return <WasmResultValues>proxy_done(); }

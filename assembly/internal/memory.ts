@@ -1,0 +1,48 @@
+// Memory the host writes into. The host returns variable-sized data (headers, bodies,
+// properties) by calling our exported `malloc` and writing the pointer and size into
+// out-parameters; the SDK copies or decodes that block and frees it at once, so returned
+// data never waits for the garbage collector.
+
+// Out-parameter slots, reused by every host call (calls never nest on one VM thread).
+export const OUT_PTR: usize = memory.data(8);
+export const OUT_SIZE: usize = memory.data(8);
+export const OUT_WORD: usize = memory.data(8);
+export const OUT_U64: usize = memory.data(8, 8);
+
+/** Allocates `size` bytes for the host; the SDK frees the block after reading it. */
+export function hostAlloc(size: usize): usize {
+  return heap.alloc(size == 0 ? 1 : size);
+}
+
+/** Releases a block the host wrote through OUT_PTR (0 when the host returned nothing). */
+export function releaseReturned(ptr: usize): void {
+  if (ptr != 0) heap.free(ptr);
+}
+
+/** Copies the block the host returned through OUT_PTR/OUT_SIZE into a managed ArrayBuffer. */
+export function takeReturnedBytes(): ArrayBuffer {
+  const ptr = load<usize>(OUT_PTR);
+  const size = load<usize>(OUT_SIZE);
+  const out = new ArrayBuffer(<i32>size);
+  if (ptr != 0) {
+    memory.copy(changetype<usize>(out), ptr, size);
+    heap.free(ptr);
+  }
+  return out;
+}
+
+/** Decodes the block the host returned through OUT_PTR/OUT_SIZE as UTF-8. */
+export function takeReturnedString(): string {
+  const ptr = load<usize>(OUT_PTR);
+  const size = load<usize>(OUT_SIZE);
+  if (ptr == 0) return "";
+  const s = String.UTF8.decodeUnsafe(ptr, size);
+  heap.free(ptr);
+  return s;
+}
+
+/** Clears the out-parameters so a host that writes nothing leaves no stale pointer behind. */
+export function resetReturned(): void {
+  store<usize>(OUT_PTR, 0);
+  store<usize>(OUT_SIZE, 0);
+}

@@ -1,0 +1,36 @@
+import { proxy_get_shared_data, proxy_set_shared_data } from "./internal/imports";
+import { OUT_PTR, OUT_SIZE, OUT_WORD, resetReturned, takeReturnedBytes } from "./internal/memory";
+import { encode1, aPtr, aLen } from "./internal/utf8";
+import { WasmResultValues } from "./enums";
+
+// Shared data is one key-value store per vm_id that every worker VM of a plugin sees.
+// Each value carries a CAS number; writing with the CAS last read succeeds only if nobody
+// wrote in between, which is how workers update a shared counter without locks.
+
+export class SharedDataResult {
+  constructor(public result: WasmResultValues, public value: ArrayBuffer | null, public cas: u32) {}
+}
+
+/** Reads `key`: result Ok with value and cas, or NotFound. */
+export function getSharedData(key: string): SharedDataResult {
+  encode1(key);
+  resetReturned();
+  store<u32>(OUT_WORD, 0);
+  const result = <WasmResultValues>proxy_get_shared_data(aPtr, aLen, OUT_PTR, OUT_SIZE, OUT_WORD);
+  if (result != WasmResultValues.Ok) return new SharedDataResult(result, null, 0);
+  const cas = load<u32>(OUT_WORD);
+  return new SharedDataResult(result, takeReturnedBytes(), cas);
+}
+
+/** Writes `key`; with cas != 0 only if the stored cas still matches (else CasMismatch). */
+export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResultValues {
+  const encodedKey = String.UTF8.encode(key);
+  return <WasmResultValues>proxy_set_shared_data(changetype<usize>(encodedKey), encodedKey.byteLength,
+    changetype<usize>(value), value.byteLength, cas);
+}
+
+// @solo-io/proxy-runtime's names, with the signatures that package meant to have.
+export function get_shared_data(key: string): SharedDataResult { return getSharedData(key); }
+export function set_shared_data(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResultValues {
+  return setSharedData(key, value, cas);
+}

@@ -1,0 +1,31 @@
+import { proxy_get_current_time_nanoseconds, proxy_set_tick_period_milliseconds, wasi_random_get } from "./internal/imports";
+import { OUT_U64 } from "./internal/memory";
+import { WasmResultValues } from "./enums";
+
+/** Wall-clock time from the host, in nanoseconds since the Unix epoch. */
+export function get_current_time_nanoseconds(): u64 {
+  store<u64>(OUT_U64, 0);
+  proxy_get_current_time_nanoseconds(OUT_U64);
+  return load<u64>(OUT_U64);
+}
+
+/** Wall-clock time from the host, in milliseconds since the Unix epoch. */
+export function nowMilliseconds(): u64 {
+  return get_current_time_nanoseconds() / 1_000_000;
+}
+
+/** Calls RootContext.onTick every `milliseconds` (0 stops the timer). Root context only. */
+export function set_tick_period_milliseconds(milliseconds: u32): WasmResultValues {
+  return <WasmResultValues>proxy_set_tick_period_milliseconds(milliseconds);
+}
+
+/** 64 random bits from the host's cryptographic generator (WASI random_get). */
+export function randomU64(): u64 {
+  wasi_random_get(OUT_U64, 8);
+  return load<u64>(OUT_U64);
+}
+
+/** Fills `bytes` with cryptographically random data (at most 65536 bytes per call, as Envoy allows). */
+export function randomBytes(bytes: ArrayBuffer): bool {
+  return wasi_random_get(changetype<usize>(bytes), bytes.byteLength) == 0;
+}

@@ -1,0 +1,60 @@
+// Virtual time: nothing moves until a test advances the clock, so timers, ticks and callout
+// timeouts fire at exact, repeatable instants.
+
+export interface Timer { at: number; seq: number; fire: () => void; cancelled: boolean }
+
+export class VirtualClock {
+  /** Milliseconds since the Unix epoch. */
+  private nowMs: number;
+  private readonly startMs: number;
+  private timers: Timer[] = [];
+  private seq = 0;
+
+  constructor(startMs = Date.UTC(2026, 0, 1)) {
+    this.nowMs = startMs;
+    this.startMs = startMs;
+  }
+
+  now(): number { return this.nowMs; }
+
+  /** Wall-clock nanoseconds since the epoch, as proxy_get_current_time_nanoseconds returns. */
+  nowNanos(): bigint { return BigInt(Math.round(this.nowMs * 1000)) * 1000n; }
+
+  /** Monotonic nanoseconds since the clock was created. */
+  monotonicNanos(): bigint { return BigInt(Math.round((this.nowMs - this.startMs) * 1000)) * 1000n; }
+
+  /** Runs `fire` when the clock reaches now + `delayMs`. */
+  schedule(delayMs: number, fire: () => void): Timer {
+    const timer = { at: this.nowMs + Math.max(0, delayMs), seq: this.seq++, fire, cancelled: false };
+    this.timers.push(timer);
+    return timer;
+  }
+
+  cancel(timer: Timer | undefined): void {
+    if (timer) timer.cancelled = true;
+  }
+
+  /** When the next live timer fires, or undefined when none is pending. */
+  nextTimerAt(): number | undefined {
+    let next: number | undefined;
+    for (const t of this.timers) if (!t.cancelled && (next === undefined || t.at < next)) next = t.at;
+    return next;
+  }
+
+  /** Moves time forward by `ms`, firing every timer due on the way in order. */
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`cannot move the clock by ${ms} ms`);
+    const target = this.nowMs + ms;
+    for (;;) {
+      const due = this.timers
+        .filter((t) => !t.cancelled && t.at <= target)
+        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.nowMs = Math.max(this.nowMs, due.at);
+      due.fire();
+    }
+    this.timers = this.timers.filter((t) => !t.cancelled);
+    this.nowMs = target;
+  }
+}

@@ -1,0 +1,69 @@
+import { BufferType, WasmResult } from '../abi.js';
+import type { BufferAccess, WasmVm } from '../vm.js';
+
+function lookup(vm: WasmVm, type: number): BufferAccess | undefined {
+  const data = vm.callbackData;
+  const context = vm.context();
+  switch (type) {
+    case BufferType.PluginConfiguration:
+      return context?.kind === 'root' ? { get: () => vm.owner.configuration } : undefined;
+    case BufferType.VmConfiguration:
+      return context?.kind === 'root' ? { get: () => vm.owner.vmConfiguration } : undefined;
+    case BufferType.HttpCallResponseBody:
+      return data.kind === 'http' && data.body ? { get: () => data.body! } : undefined;
+    case BufferType.GrpcReceiveBuffer:
+      return data.kind === 'grpc' && data.body ? { get: () => data.body! } : undefined;
+    case BufferType.CallData:
+      return data.kind === 'foreign' && data.body ? { get: () => data.body! } : undefined;
+    case BufferType.HttpRequestBody:
+    case BufferType.HttpResponseBody:
+      return context?.kind === 'stream' ? context.stream.buffer(type) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function bufferFunctions(vm: WasmVm) {
+  return {
+    proxy_get_buffer_status(type: number, lengthPtr: number, flagsPtr: number): number {
+      const buffer = lookup(vm, type);
+      if (!buffer) return WasmResult.NotFound;
+      vm.setU32(lengthPtr, buffer.get().length);
+      vm.setU32(flagsPtr, 0);
+      return WasmResult.Ok;
+    },
+    proxy_get_buffer_bytes(type: number, start: number, length: number, ptrPtr: number, sizePtr: number): number {
+      const buffer = lookup(vm, type);
+      if (!buffer) return WasmResult.NotFound;
+      const bytes = buffer.get();
+      start >>>= 0;
+      length >>>= 0;
+      if (start > bytes.length) return WasmResult.BadArgument;
+      const end = Math.min(bytes.length, start + length);
+      vm.returnBytes(bytes.subarray(start, end), ptrPtr, sizePtr);
+      return WasmResult.Ok;
+    },
+    proxy_set_buffer_bytes(type: number, start: number, length: number, dataPtr: number, dataSize: number): number {
+      const buffer = lookup(vm, type);
+      if (!buffer) return WasmResult.NotFound;
+      if (!buffer.set) return WasmResult.BadArgument;
+      const current = buffer.get();
+      const data = vm.copyBytes(dataPtr, dataSize);
+      start >>>= 0;
+      length >>>= 0;
+      // Envoy's rules: prepend, replace all, or append; nothing in between.
+      if (start === 0 && length === 0) buffer.set(concat(data, current));
+      else if (start === 0 && length >= current.length) buffer.set(data);
+      else if (start >= current.length) buffer.set(concat(current, data));
+      else return WasmResult.BadArgument;
+      return WasmResult.Ok;
+    },
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

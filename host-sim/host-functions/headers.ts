@@ -1,0 +1,88 @@
+import { HeaderMapType, WasmResult } from '../abi.js';
+import { decodePairs, encodePairs } from '../pairs.js';
+import type { WasmVm } from '../vm.js';
+
+type HeaderList = [string, string][];
+
+/** The map a call names, or undefined when the current callback may not touch it. */
+function lookup(vm: WasmVm, type: number): HeaderList | undefined {
+  const data = vm.callbackData;
+  switch (type) {
+    case HeaderMapType.HttpCallResponseHeaders: return data.kind === 'http' ? data.headers : undefined;
+    case HeaderMapType.HttpCallResponseTrailers: return data.kind === 'http' ? data.trailers : undefined;
+    case HeaderMapType.GrpcReceiveInitialMetadata: return data.kind === 'grpc' ? data.headers : undefined;
+    case HeaderMapType.GrpcReceiveTrailingMetadata: return data.kind === 'grpc' ? data.trailers : undefined;
+  }
+  const context = vm.context();
+  if (context?.kind !== 'stream' || type < 0 || type > 3) return undefined;
+  return context.stream.headerMap(type);
+}
+
+/** Callout responses and gRPC metadata are read-only. */
+function writable(vm: WasmVm, type: number): HeaderList | undefined {
+  return type >= 0 && type <= 3 ? lookup(vm, type) : undefined;
+}
+
+export function headerFunctions(vm: WasmVm) {
+  const key = (ptr: number, size: number) => vm.string(ptr, size).toLowerCase();
+  return {
+    proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
+      const map = lookup(vm, type);
+      if (!map) return WasmResult.BadArgument;
+      const k = key(keyPtr, keySize);
+      const entry = map.find(([name]) => name === k);
+      if (!entry) {
+        if (vm.abi !== '0.1.0') return WasmResult.NotFound;
+        vm.returnBytes(new Uint8Array(0), valuePtrPtr, valueSizePtr);
+        return WasmResult.Ok;
+      }
+      vm.returnBytes(encoder.encode(entry[1]), valuePtrPtr, valueSizePtr);
+      return WasmResult.Ok;
+    },
+    proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const map = writable(vm, type);
+      if (!map) return WasmResult.BadArgument;
+      map.push([key(keyPtr, keySize), vm.string(valuePtr, valueSize)]);
+      return WasmResult.Ok;
+    },
+    proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const map = writable(vm, type);
+      if (!map) return WasmResult.BadArgument;
+      const k = key(keyPtr, keySize);
+      removeAll(map, k);
+      map.push([k, vm.string(valuePtr, valueSize)]);
+      return WasmResult.Ok;
+    },
+    proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
+      const map = writable(vm, type);
+      if (!map) return WasmResult.BadArgument;
+      removeAll(map, key(keyPtr, keySize));
+      return WasmResult.Ok;
+    },
+    proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
+      if (type < 0 || type > HeaderMapType.HttpCallResponseTrailers) return WasmResult.BadArgument;
+      vm.returnBytes(encodePairs(lookup(vm, type) ?? []), ptrPtr, sizePtr);
+      return WasmResult.Ok;
+    },
+    proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
+      const map = writable(vm, type);
+      if (!map) return WasmResult.BadArgument;
+      const pairs = decodePairs(vm.bytes(ptr, size)) ?? [];
+      map.length = 0;
+      for (const [k, v] of pairs) map.push([k.toLowerCase(), v]);
+      return WasmResult.Ok;
+    },
+    proxy_get_header_map_size(type: number, sizePtr: number): number {
+      const map = lookup(vm, type);
+      if (!map) return WasmResult.BadArgument;
+      vm.setU32(sizePtr, map.reduce((n, [k, v]) => n + encoder.encode(k).length + encoder.encode(v).length, 0));
+      return WasmResult.Ok;
+    },
+  };
+}
+
+function removeAll(map: HeaderList, key: string): void {
+  for (let i = map.length - 1; i >= 0; i--) if (map[i][0] === key) map.splice(i, 1);
+}
+
+const encoder = new TextEncoder();

@@ -1,0 +1,89 @@
+// Links a module's imports against the host, the way Envoy does: every import must exist with
+// the exact signature for the module's ABI, even if it is never called.
+import { hostImport, type AbiVersion, formatWasmType } from '../contract.js';
+import { sameType, type ModuleInfo } from '../wasm/binary.js';
+import { HostTrap, type WasmVm } from '../vm.js';
+import { bufferFunctions } from './buffers.js';
+import { calloutFunctions } from './callouts.js';
+import { headerFunctions } from './headers.js';
+import { loggingFunctions } from './logging.js';
+import { propertyFunctions } from './properties.js';
+import type { HostServices } from './services.js';
+import { metricFunctions, sharedDataFunctions, sharedQueueFunctions } from './shared.js';
+import { streamControlFunctions } from './stream-control.js';
+import { wasiFunctions } from './wasi.js';
+
+export type { HostServices, HttpCallRequest, GrpcCallRequest } from './services.js';
+
+/** A module Envoy would not link; the message is Envoy's wording. */
+export class LinkError extends Error {}
+
+type HostFunction = (...args: never[]) => unknown;
+
+/** Names callable while start functions run (cpp-host's allow-list, besides every WASI function). */
+const ALLOWED_DURING_START = new Set(['proxy_log', 'emscripten_notify_memory_growth']);
+
+export interface LinkOptions {
+  /** WASI environment variables (Envoy's vm_config.environment_variables). */
+  environment?: Record<string, string>;
+  /** Wakes a root context's on_queue_ready. */
+  wakeQueue: (rootContextId: number, token: number) => void;
+}
+
+/** Every host function by name, bound to `vm`. */
+export function hostFunctions(vm: WasmVm, services: HostServices, options: LinkOptions): Record<string, HostFunction> {
+  return {
+    ...loggingFunctions(vm, services),
+    ...headerFunctions(vm),
+    ...bufferFunctions(vm),
+    ...propertyFunctions(vm),
+    ...sharedDataFunctions(vm, services),
+    ...sharedQueueFunctions(vm, services, options.wakeQueue),
+    ...metricFunctions(vm, services),
+    ...calloutFunctions(vm, services),
+    ...streamControlFunctions(vm, services),
+  } as Record<string, HostFunction>;
+}
+
+/**
+ * Builds the import object for `info`'s imports, or throws LinkError with Envoy's message for
+ * the first import it cannot satisfy.
+ */
+export function linkImports(vm: WasmVm, info: ModuleInfo, abi: AbiVersion, services: HostServices, options: LinkOptions): WebAssembly.Imports {
+  const env = hostFunctions(vm, services, options);
+  const wasi = wasiFunctions(vm, services, options.environment ?? {});
+  const imports: Record<string, Record<string, HostFunction>> = {};
+  for (const imp of info.imports) {
+    const subject = `${imp.module}.${imp.name}`;
+    if (imp.kind !== 'func') {
+      if (imp.kind === 'memory') continue; // V8 creates an imported memory; host-sim lets WebAssembly do so.
+      throw new LinkError(`Failed to load Wasm module due to a missing import: ${subject}`);
+    }
+    const host = hostImport(abi, imp.module, imp.name);
+    if (!host) throw new LinkError(`Failed to load Wasm module due to a missing import: ${subject}`);
+    if (!sameType(imp.type, host.type)) {
+      throw new LinkError(`Failed to load Wasm module due to an import type mismatch: ${subject}, want: ${formatWasmType(imp.type!)}, but host exports: ${formatWasmType(host.type)}`);
+    }
+    const isWasi = imp.module !== 'env';
+    const impl = isWasi ? wasi[imp.name] ?? notSupported : env[imp.name];
+    if (!impl) throw new LinkError(`host-sim has no implementation of ${subject}`);
+    (imports[imp.module] ??= {})[imp.name] = restrict(vm, imp.name, isWasi, impl as HostFunction);
+  }
+  return imports as WebAssembly.Imports;
+}
+
+/** WASI functions newer than tier T1 link but report ENOSYS. */
+function notSupported(): number { return 52; }
+
+/**
+ * Applies Envoy's rules on when the host may be called: never from a core-wasm start section
+ * (it runs while instantiating, with no context), and from start functions only the allow-list.
+ */
+function restrict(vm: WasmVm, name: string, isWasi: boolean, fn: HostFunction): HostFunction {
+  const allowedDuringStart = isWasi || ALLOWED_DURING_START.has(name);
+  return (...args: never[]) => {
+    if (vm.instantiating) throw new HostTrap(`${name} called from the module's start section, before any context exists`);
+    if (vm.restricted && !allowedDuringStart) throw new HostTrap(`restricted_callback: ${name} called from a start function`);
+    return fn(...args);
+  };
+}

@@ -1,0 +1,482 @@
+// The simulated Envoy: plugins in a filter chain, a router with clusters, the host services
+// every VM shares (shared data, queues, metrics, timers, callouts), and the test API.
+import { randomUUID } from 'node:crypto';
+import { GrpcStatus, LOG_LEVEL_NAMES, WasmResult, type LogLevelName } from './abi.js';
+import type { NodeInfo } from './attributes.js';
+import { VirtualClock, type Timer } from './clock.js';
+import type { GrpcCallRequest, HostServices, HttpCallRequest } from './host-functions/index.js';
+import { LogSink } from './logs.js';
+import { MetricStore, type StatsTag } from './metrics.js';
+import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
+import { Router, type Route } from './router.js';
+import { SharedData, SharedQueues } from './shared-state.js';
+import { HttpStream, type StreamHost, type StreamResult, type UpstreamRequest, type UpstreamResponse } from './stream.js';
+import { GrpcClients, httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec, type GrpcReply } from './upstreams.js';
+import type { WasmVm } from './vm.js';
+import { readProtoFields } from './wire.js';
+
+export interface HostOptions {
+  /** Worker threads: each plugin runs in this many VMs (default 1). */
+  workers?: number;
+  /** Clusters by name (default: one cluster "default" answering 200). */
+  clusters?: Record<string, ClusterInput>;
+  /** The route table (default: every path to the first cluster). */
+  routes?: Route[];
+  /** The node (xds.node): id, cluster and metadata such as Istio's NAME, NAMESPACE, LABELS. */
+  node?: NodeInfo;
+  /** The level proxy_get_log_level reports; lower messages are dropped (default trace). */
+  logLevel?: LogLevelName;
+  /** stats_config.stats_tags used by prometheus(). */
+  statsTags?: StatsTag[];
+  /** Seed for the router's weighted choice and generated request ids (default 1). */
+  seed?: number;
+  /** Add x-request-id to requests without one, as Envoy's connection manager does (default true). */
+  generateRequestId?: boolean;
+  /** Extra attributes readable from every context, by dotted path (e.g. "xds.listener_direction"). */
+  attributes?: Record<string, Uint8Array | string>;
+}
+
+export interface RequestSpec {
+  method?: string;
+  path?: string;
+  authority?: string;
+  scheme?: string;
+  headers?: Record<string, string> | [string, string][];
+  /** The body, or its chunks as they arrive. */
+  body?: string | Uint8Array | (string | Uint8Array)[];
+  trailers?: Record<string, string> | [string, string][];
+  /** Downstream address "ip:port" (default 10.0.0.1:54321). */
+  source?: string;
+  destination?: string;
+  protocol?: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2' | 'HTTP/3';
+  /** Which worker serves the stream (default: round robin). */
+  worker?: number;
+  /** Extra attributes for this stream, by dotted path. */
+  attributes?: Record<string, Uint8Array | string>;
+}
+
+export interface WaitOptions {
+  /** When nothing else can happen, move the virtual clock to the next timer (default false). */
+  advanceClock?: boolean;
+  /** Give up after moving the clock this far (default one hour of virtual time). */
+  maxAdvanceMs?: number;
+}
+
+export interface CalloutRecord {
+  kind: 'http' | 'grpc' | 'grpc-stream';
+  plugin: string;
+  cluster: string;
+  token: number;
+  headers: [string, string][];
+  body: Uint8Array;
+  service?: string;
+  method?: string;
+  /** How it ended: a status code, "timeout", "cancelled", or undefined while pending. */
+  outcome?: string;
+}
+
+interface PendingCallout {
+  record: CalloutRecord;
+  vm: WasmVm;
+  contextId: number;
+  timer?: Timer;
+  settled: boolean;
+  cancel?: () => void;
+}
+
+const encoder = new TextEncoder();
+
+function headerList(h: Record<string, string> | [string, string][] | undefined): [string, string][] {
+  if (!h) return [];
+  return (Array.isArray(h) ? h : Object.entries(h)).map(([k, v]) => [k.toLowerCase(), String(v)]);
+}
+
+function toBytes(b: string | Uint8Array): Uint8Array { return typeof b === 'string' ? encoder.encode(b) : b; }
+
+function attributeMap(a: Record<string, Uint8Array | string> | undefined): Map<string, Uint8Array> {
+  return new Map(Object.entries(a ?? {}).map(([k, v]) => [k, toBytes(v)]));
+}
+
+/** A small deterministic generator, so weighted routing and ids repeat across runs. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13; state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5; state >>>= 0;
+    return state / 0x100000000;
+  };
+}
+
+export class Host implements HostServices, StreamHost, PluginHost {
+  readonly clock = new VirtualClock();
+  readonly shared = new SharedData();
+  readonly queues = new SharedQueues();
+  readonly metrics = new MetricStore();
+  readonly logs = new LogSink();
+  readonly plugins: Plugin[] = [];
+  readonly callouts: CalloutRecord[] = [];
+  readonly node: NodeInfo;
+  readonly rootAttributes: Map<string, Uint8Array>;
+  readonly services: HostServices = this;
+  readonly workers: number;
+  private readonly clusters = new Map<string, ClusterSpec>();
+  private readonly router: Router;
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly calloutsByToken = new Map<string, PendingCallout>();
+  private readonly tokens = new WeakMap<WasmVm, { http: number; grpc: number; stream: number }>();
+  private readonly ticks = new Map<string, Timer>();
+  private readonly grpcClients = new GrpcClients();
+  private readonly random: () => number;
+  private readonly statsTags: StatsTag[];
+  private readonly generateRequestId: boolean;
+  private nextWorker = 0;
+  private nextConnectionId = 1;
+
+  constructor(options: HostOptions = {}) {
+    this.workers = Math.max(1, options.workers ?? 1);
+    this.node = options.node ?? { id: 'sidecar~10.0.0.2~app.default~default.svc.cluster.local', cluster: 'app' };
+    this.logs.level = options.logLevel ?? 'trace';
+    this.statsTags = options.statsTags ?? [];
+    this.random = seededRandom(options.seed ?? 1);
+    this.generateRequestId = options.generateRequestId ?? true;
+    this.rootAttributes = attributeMap(options.attributes);
+    const clusters = options.clusters ?? { default: () => ({ status: 200, body: 'ok' }) };
+    for (const [name, spec] of Object.entries(clusters)) this.clusters.set(name, normalizeCluster(spec));
+    const first = Object.keys(clusters)[0];
+    this.router = new Router(options.routes ?? [{ name: 'default', match: { prefix: '/' }, cluster: first }],
+      () => new Set(this.clusters.keys()), this.random);
+  }
+
+  /**
+   * Loads a plugin and appends it to the filter chain: base VM, canary (vm_start and configure)
+   * and one VM per worker. Throws PluginLoadError when Envoy would refuse it.
+   */
+  addPlugin(spec: PluginSpec): Plugin {
+    const plugin = Plugin.load(this, spec, this.workers);
+    this.plugins.push(plugin);
+    return plugin;
+  }
+
+  /** Sends a request through the chain and waits until it completes or can make no progress. */
+  async request(spec: RequestSpec = {}, wait: WaitOptions = {}): Promise<StreamResult> {
+    return this.wait(this.startRequest(spec), wait);
+  }
+
+  /** Starts a request without waiting; pair with wait() (e.g. after advancing the clock). */
+  startRequest(spec: RequestSpec = {}): HttpStream {
+    const headers: [string, string][] = [
+      [':authority', spec.authority ?? 'example.com'],
+      [':path', spec.path ?? '/'],
+      [':method', spec.method ?? 'GET'],
+      [':scheme', spec.scheme ?? 'http'],
+      ...headerList(spec.headers),
+    ];
+    const chunks = spec.body === undefined ? [] : (Array.isArray(spec.body) ? spec.body : [spec.body]).map(toBytes);
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    if (total > 0 && !headers.some(([k]) => k === 'content-length' || k === 'transfer-encoding')) {
+      headers.push(['content-length', String(total)]);
+    }
+    if (this.generateRequestId && !headers.some(([k]) => k === 'x-request-id')) headers.push(['x-request-id', this.uuid()]);
+    const worker = spec.worker ?? this.nextWorker++ % this.workers;
+    if (worker < 0 || worker >= this.workers) throw new RangeError(`worker ${worker} does not exist (the host has ${this.workers})`);
+    const stream = new HttpStream(this, this.plugins, worker, headers, chunks, headerList(spec.trailers), {
+      source: spec.source ?? '10.0.0.1:54321',
+      destination: spec.destination ?? '10.0.0.2:8080',
+      protocol: spec.protocol ?? 'HTTP/1.1',
+      attributes: attributeMap(spec.attributes),
+      connectionId: this.nextConnectionId++,
+    });
+    stream.start();
+    return stream;
+  }
+
+  /** Waits for `stream` to finish; returns its stalled state instead of hanging when nothing can move it. */
+  async wait(stream: HttpStream, options: WaitOptions = {}): Promise<StreamResult> {
+    let advanced = 0;
+    const limit = options.maxAdvanceMs ?? 3_600_000;
+    for (;;) {
+      // Most streams finish without any asynchronous work: no need to wait a turn for them.
+      if (stream.outcome) return stream.outcome;
+      await this.idle();
+      if (stream.outcome) return stream.outcome;
+      const next = this.clock.nextTimerAt();
+      if (options.advanceClock && next !== undefined && advanced < limit) {
+        const step = Math.max(0, next - this.clock.now());
+        advanced += step;
+        this.clock.advance(step);
+        continue;
+      }
+      return stream.outcome ?? stream.stalledResult()!;
+    }
+  }
+
+  /** Moves virtual time forward, firing ticks and callout timeouts, then lets their effects settle. */
+  async advance(ms: number): Promise<void> {
+    this.clock.advance(ms);
+    await this.idle();
+  }
+
+  /** Resolves when no upstream request, callout or handler is in flight. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      if (this.pending.size === 0) return;
+      await Promise.allSettled([...this.pending]);
+    }
+  }
+
+  track(work: Promise<unknown>): void {
+    const tracked = work.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** The metrics in Prometheus text format, with the host's stats_tags applied. */
+  prometheus(statsTags: StatsTag[] = this.statsTags): string { return this.metrics.prometheus(statsTags); }
+
+  /** Closes gRPC clients and stops timers. */
+  close(): void {
+    this.grpcClients.close();
+    for (const t of this.ticks.values()) this.clock.cancel(t);
+    for (const c of this.calloutsByToken.values()) this.clock.cancel(c.timer);
+  }
+
+  now(): number { return this.clock.now(); }
+
+  private uuid(): string {
+    const bytes = Array.from({ length: 16 }, () => Math.floor(this.random() * 256));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // ---- routing and upstreams ---------------------------------------------------------------
+
+  route(headers: [string, string][]) { return this.router.decide(headers); }
+
+  async upstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const cluster = this.clusters.get(request.cluster);
+    if (cluster?.http) return cluster.http(request);
+    if (cluster?.url) return httpToServer(cluster.url, request);
+    return { status: 503, body: `no healthy upstream in cluster ${request.cluster}` };
+  }
+
+  // ---- HostServices ------------------------------------------------------------------------
+
+  logLevel(): number { return LOG_LEVEL_NAMES.indexOf(this.logs.level); }
+
+  private nextToken(vm: WasmVm, kind: 'http' | 'grpc' | 'stream'): number {
+    // cpp-host: one counter per callout type per VM, the type in the low two bits.
+    let t = this.tokens.get(vm);
+    if (!t) { t = { http: 0, grpc: 1, stream: 2 }; this.tokens.set(vm, t); }
+    t[kind] += 4;
+    return t[kind];
+  }
+
+  private key(vm: WasmVm, token: number): string { return `${vm.label}\0${vm.owner.name}\0${token}`; }
+
+  httpCall(vm: WasmVm, contextId: number, request: HttpCallRequest): { result: number; token?: number } {
+    const cluster = this.clusters.get(request.cluster);
+    if (!cluster || (!cluster.http && !cluster.url)) return { result: WasmResult.BadArgument };
+    const has = (name: string) => request.headers.some(([k]) => k === name);
+    if (!has(':method') || !has(':path') || !has(':authority')) return { result: WasmResult.BadArgument };
+    const token = this.nextToken(vm, 'http');
+    const record: CalloutRecord = { kind: 'http', plugin: vm.owner.name, cluster: request.cluster, token, headers: request.headers, body: request.body };
+    this.callouts.push(record);
+    const pending: PendingCallout = { record, vm, contextId, settled: false };
+    this.calloutsByToken.set(this.key(vm, token), pending);
+    if (request.timeoutMs > 0) {
+      pending.timer = this.clock.schedule(request.timeoutMs, () => this.settleHttp(pending, undefined, 'timeout'));
+    }
+    const upstreamRequest: UpstreamRequest = { cluster: request.cluster, headers: request.headers, body: request.body, trailers: request.trailers };
+    const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : httpToServer(cluster.url!, upstreamRequest)))()
+      .then((response) => this.settleHttp(pending, response, String(response.status)),
+        (error) => this.settleHttp(pending, undefined, `failed: ${(error as Error).message}`));
+    this.track(work);
+    return { result: WasmResult.Ok, token };
+  }
+
+  private settleHttp(pending: PendingCallout, response: UpstreamResponse | undefined, outcome: string): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    pending.record.outcome = outcome;
+    this.clock.cancel(pending.timer);
+    this.calloutsByToken.delete(this.key(pending.vm, pending.record.token));
+    const { vm, contextId } = pending;
+    // Envoy cancels the callouts of a context that is gone.
+    if (!vm.contexts.has(contextId) || vm.failed) return;
+    if (!response || response.reset) {
+      vm.call('proxy_on_http_call_response', contextId, contextId, pending.record.token, 0, 0, 0);
+      return;
+    }
+    const headers: [string, string][] = [[':status', String(response.status)], ...headerList(response.headers as never).filter(([k]) => k !== ':status')];
+    const body = response.body === undefined ? new Uint8Array(0)
+      : Array.isArray(response.body) ? concatAll(response.body.map(toBytes)) : toBytes(response.body);
+    const trailers = headerList(response.trailers as never);
+    vm.callbackData = { kind: 'http', headers, body, trailers };
+    try {
+      vm.call('proxy_on_http_call_response', contextId, contextId, pending.record.token, headers.length, body.length, trailers.length);
+    } finally {
+      vm.callbackData = {};
+    }
+  }
+
+  grpcCall(vm: WasmVm, contextId: number, request: GrpcCallRequest): { result: number; token?: number } {
+    const cluster = this.clusters.get(request.cluster);
+    if (!cluster || (!cluster.grpc && !cluster.url)) return { result: WasmResult.ParseFailure };
+    const token = this.nextToken(vm, 'grpc');
+    const record: CalloutRecord = { kind: 'grpc', plugin: vm.owner.name, cluster: request.cluster, token,
+      headers: request.metadata, body: request.message ?? new Uint8Array(0), service: request.service, method: request.method };
+    this.callouts.push(record);
+    const pending: PendingCallout = { record, vm, contextId, settled: false };
+    this.calloutsByToken.set(this.key(vm, token), pending);
+    if (request.timeoutMs > 0) {
+      pending.timer = this.clock.schedule(request.timeoutMs, () => {
+        pending.cancel?.();
+        this.settleGrpc(pending, { status: GrpcStatus.DeadlineExceeded, message: 'timeout' }, 'timeout');
+      });
+    }
+    const grpcRequest = { service: request.service, method: request.method, metadata: request.metadata, message: request.message ?? new Uint8Array(0) };
+    let reply: Promise<GrpcReply>;
+    if (cluster.grpc) {
+      reply = (async () => cluster.grpc!(grpcRequest))();
+    } else {
+      const call = this.grpcClients.unary(cluster.url!, grpcRequest, request.timeoutMs);
+      pending.cancel = call.cancel;
+      reply = call.reply;
+    }
+    const work = reply.then(
+      (r) => { if (!r.hang) this.settleGrpc(pending, r, String(r.status ?? 0)); },
+      (error) => this.settleGrpc(pending, { status: GrpcStatus.Unavailable, message: (error as Error).message }, 'failed'));
+    this.track(work);
+    return { result: WasmResult.Ok, token };
+  }
+
+  private settleGrpc(pending: PendingCallout, reply: GrpcReply, outcome: string): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    pending.record.outcome = outcome;
+    this.clock.cancel(pending.timer);
+    this.calloutsByToken.delete(this.key(pending.vm, pending.record.token));
+    const { vm, contextId } = pending;
+    if (!vm.contexts.has(contextId) || vm.failed) return;
+    const token = pending.record.token;
+    const status = reply.status ?? 0;
+    const deliver = (name: string, data: typeof vm.callbackData, ...args: number[]) => {
+      vm.callbackData = data;
+      try { vm.call(name, contextId, contextId, token, ...args); } finally { vm.callbackData = {}; }
+    };
+    if (reply.initialMetadata?.length) {
+      deliver('proxy_on_grpc_receive_initial_metadata', { kind: 'grpc', headers: reply.initialMetadata }, reply.initialMetadata.length);
+    }
+    if (status === 0 && reply.response) {
+      deliver('proxy_on_grpc_receive', { kind: 'grpc', body: reply.response }, reply.response.length);
+    }
+    if (reply.trailingMetadata?.length) {
+      deliver('proxy_on_grpc_receive_trailing_metadata', { kind: 'grpc', trailers: reply.trailingMetadata }, reply.trailingMetadata.length);
+    }
+    vm.lastStatus = { code: status, message: reply.message ?? '' };
+    deliver('proxy_on_grpc_close', { kind: 'grpc' }, status);
+  }
+
+  grpcStream(vm: WasmVm, contextId: number, request: GrpcCallRequest): { result: number; token?: number } {
+    const cluster = this.clusters.get(request.cluster);
+    if (!cluster || !cluster.grpc) return { result: WasmResult.ParseFailure };
+    const token = this.nextToken(vm, 'stream');
+    const record: CalloutRecord = { kind: 'grpc-stream', plugin: vm.owner.name, cluster: request.cluster, token,
+      headers: request.metadata, body: new Uint8Array(0), service: request.service, method: request.method };
+    this.callouts.push(record);
+    this.calloutsByToken.set(this.key(vm, token), { record, vm, contextId, settled: false });
+    return { result: WasmResult.Ok, token };
+  }
+
+  grpcSend(vm: WasmVm, token: number, message: Uint8Array, endStream: boolean): number {
+    const pending = this.calloutsByToken.get(this.key(vm, token));
+    if (!pending || pending.record.kind !== 'grpc-stream') return WasmResult.BadArgument;
+    const cluster = this.clusters.get(pending.record.cluster)!;
+    const work = (async () => cluster.grpc!({ service: pending.record.service!, method: pending.record.method!, metadata: pending.record.headers, message }))()
+      .then((reply) => {
+        if (pending.settled || reply.hang) return;
+        if (reply.response && (reply.status ?? 0) === 0) {
+          vm.callbackData = { kind: 'grpc', body: reply.response };
+          try { vm.call('proxy_on_grpc_receive', pending.contextId, pending.contextId, token, reply.response.length); } finally { vm.callbackData = {}; }
+        }
+        if (endStream || (reply.status ?? 0) !== 0) this.settleGrpc(pending, { status: reply.status ?? 0, message: reply.message }, String(reply.status ?? 0));
+      });
+    this.track(work);
+    return WasmResult.Ok;
+  }
+
+  grpcCancel(vm: WasmVm, token: number): number {
+    const pending = this.calloutsByToken.get(this.key(vm, token));
+    if (!pending) return WasmResult.NotFound;
+    pending.cancel?.();
+    pending.settled = true;
+    pending.record.outcome = 'cancelled';
+    this.clock.cancel(pending.timer);
+    this.calloutsByToken.delete(this.key(vm, token));
+    return WasmResult.Ok;
+  }
+
+  grpcClose(vm: WasmVm, token: number): number {
+    const pending = this.calloutsByToken.get(this.key(vm, token));
+    if (!pending) return WasmResult.NotFound;
+    this.settleGrpc(pending, { status: 0 }, 'closed');
+    return WasmResult.Ok;
+  }
+
+  setTickPeriod(vm: WasmVm, rootContextId: number, periodMs: number): number {
+    const key = `${vm.owner.name}\0${vm.label}\0${rootContextId}`;
+    this.clock.cancel(this.ticks.get(key));
+    this.ticks.delete(key);
+    if (periodMs === 0) return WasmResult.Ok;
+    const fire = () => {
+      if (vm.failed) return;
+      vm.call('proxy_on_tick', rootContextId, rootContextId);
+      this.ticks.set(key, this.clock.schedule(periodMs, fire));
+    };
+    this.ticks.set(key, this.clock.schedule(periodMs, fire));
+    return WasmResult.Ok;
+  }
+
+  done(_vm: WasmVm, _contextId: number): number {
+    // No root context is ever torn down during a test, so none is waiting to finish.
+    return WasmResult.NotFound;
+  }
+
+  foreignFunction(vm: WasmVm, name: string, args: Uint8Array): { result: number; data?: Uint8Array } {
+    const context = vm.context();
+    const stream = context?.kind === 'stream' ? context.stream : undefined;
+    switch (name) {
+      case 'clear_route_cache':
+        if (!stream) return { result: WasmResult.NotFound };
+        stream.clearRouteCache();
+        return { result: WasmResult.Ok };
+      case 'declare_property': {
+        const fields = readProtoFields(args);
+        if (!fields.get(1)?.bytes) return { result: WasmResult.BadArgument };
+        return { result: WasmResult.Ok };
+      }
+      case 'set_envoy_filter_state': {
+        if (!stream) return { result: WasmResult.NotFound };
+        const fields = readProtoFields(args);
+        const path = fields.get(1)?.bytes;
+        const value = fields.get(2)?.bytes ?? new Uint8Array(0);
+        if (!path) return { result: WasmResult.BadArgument };
+        stream.setFilterState(new TextDecoder().decode(path), value);
+        return { result: WasmResult.Ok };
+      }
+      default:
+        return { result: WasmResult.NotFound };
+    }
+  }
+}
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) { out.set(p, offset); offset += p.length; }
+  return out;
+}
+

@@ -1,0 +1,199 @@
+// A plugin as Envoy loads it: the base VM checks and starts the module, a canary VM validates
+// the configuration (vm_start, configure), then each worker gets its own VM that does the same
+// before it serves streams. Any failure rejects the plugin with a message naming it.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { detectAbi, expectedExport, formatWasmType, type AbiVersion } from './contract.js';
+import { linkImports, LinkError, type HostServices } from './host-functions/index.js';
+import { parseModule, sameType, WasmFormatError, type ModuleInfo } from './wasm/binary.js';
+import { encode, encodeJsonValue, lookupJson, protoNode, type NodeInfo } from './attributes.js';
+import type { LogSink } from './logs.js';
+import { SourceMapLocator, type TrapLocator } from './source-map.js';
+import { WasmVm, type VmOwner } from './vm.js';
+
+export interface PluginSpec {
+  /** A path to a .wasm file, or the module's bytes. */
+  module: string | Uint8Array;
+  /** Envoy's plugin name (defaults to the root id or the file name). */
+  name?: string;
+  rootId?: string;
+  vmId?: string;
+  /** The plugin configuration: bytes, a string, or an object sent as JSON. */
+  configuration?: string | Uint8Array | object;
+  vmConfiguration?: string | Uint8Array | object;
+  /** Envoy's fail_open / failure_policy: false (default) answers 503 when the VM has failed. */
+  failOpen?: boolean;
+  /** WASI environment variables. */
+  environment?: Record<string, string>;
+}
+
+/** Envoy refused the plugin; `reason` says why in Envoy's words where it has them. */
+export class PluginLoadError extends Error {
+  constructor(readonly plugin: string, readonly reason: string) {
+    super(`Unable to create Wasm plugin ${plugin}: ${reason}`);
+  }
+}
+
+function toBytes(value: string | Uint8Array | object | undefined): Uint8Array {
+  if (value === undefined) return new Uint8Array(0);
+  if (value instanceof Uint8Array) return value;
+  return new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+/** What a plugin needs from the host besides the ABI services. */
+export interface PluginHost {
+  readonly services: HostServices;
+  readonly logs: LogSink;
+  readonly node: NodeInfo;
+  /** Extra root-level attributes a test set, by dotted path. */
+  readonly rootAttributes: Map<string, Uint8Array>;
+}
+
+export class Plugin implements VmOwner {
+  readonly name: string;
+  readonly rootId: string;
+  readonly vmId: string;
+  readonly configuration: Uint8Array;
+  readonly vmConfiguration: Uint8Array;
+  readonly failOpen: boolean;
+  readonly abi: AbiVersion;
+  readonly logs: LogSink;
+  readonly locator?: TrapLocator;
+  /** One VM per worker; vms[i] serves the streams of worker i. */
+  readonly vms: WasmVm[] = [];
+  /** The root context id in each VM. */
+  readonly rootContextIds = new Map<WasmVm, number>();
+
+  private constructor(
+    readonly host: PluginHost,
+    spec: PluginSpec,
+    readonly module: WebAssembly.Module,
+    readonly info: ModuleInfo,
+    abi: AbiVersion,
+    locator: TrapLocator | undefined,
+  ) {
+    this.rootId = spec.rootId ?? '';
+    this.vmId = spec.vmId ?? '';
+    this.name = spec.name ?? (spec.rootId || (typeof spec.module === 'string' ? basename(spec.module, '.wasm') : 'plugin'));
+    this.configuration = toBytes(spec.configuration);
+    this.vmConfiguration = toBytes(spec.vmConfiguration);
+    this.failOpen = spec.failOpen ?? false;
+    this.abi = abi;
+    this.logs = host.logs;
+    this.locator = locator;
+  }
+
+  /** Loads, checks and starts the plugin in `workers` VMs; throws PluginLoadError. */
+  static load(host: PluginHost, spec: PluginSpec, workers: number, environment: Record<string, string> = {}): Plugin {
+    const label = spec.name ?? spec.rootId ?? (typeof spec.module === 'string' ? basename(spec.module, '.wasm') : 'plugin');
+    let bytes: Uint8Array;
+    let locator: TrapLocator | undefined;
+    if (typeof spec.module === 'string') {
+      try {
+        bytes = readFileSync(spec.module);
+      } catch (e) {
+        throw new PluginLoadError(label, `cannot read the module ${spec.module}: ${(e as Error).message}`);
+      }
+      locator = SourceMapLocator.forModule(spec.module);
+    } else {
+      bytes = spec.module;
+    }
+    let info: ModuleInfo;
+    try {
+      info = parseModule(bytes);
+    } catch (e) {
+      throw new PluginLoadError(label, `Failed to load Wasm code: ${e instanceof WasmFormatError ? e.message : String(e)}`);
+    }
+    const abi = detectAbi(info.exports);
+    if (!abi) throw new PluginLoadError(label, 'Missing or unknown Proxy-Wasm ABI version');
+    const allocator = info.exports.find((e) => e.kind === 'func' && (e.name === 'malloc' || e.name === 'proxy_on_memory_allocate'));
+    if (!allocator) throw new PluginLoadError(label, 'Wasm module is missing malloc function.');
+    for (const e of info.exports) {
+      const expected = e.kind === 'func' ? expectedExport(abi, e.name) : undefined;
+      const wrongAllocator = (e.name === 'malloc' || e.name === 'proxy_on_memory_allocate') && e.kind === 'func' &&
+        !sameType(e.type, { params: ['i32'], results: ['i32'] });
+      if ((expected?.type && !sameType(e.type, expected.type)) || wrongAllocator) {
+        throw new PluginLoadError(label, `Bad function signature for: ${e.name} (exported as ${formatWasmType(e.type!)})`);
+      }
+    }
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      throw new PluginLoadError(label, `Failed to load Wasm code: ${(e as Error).message}`);
+    }
+    const plugin = new Plugin(host, spec, module, info, abi, locator);
+    const env = { ...environment, ...(spec.environment ?? {}) };
+    // The base VM: link, instantiate, start. Envoy keeps it only to clone from.
+    plugin.startVm('base', env, false);
+    // The canary validates the configuration; it is discarded afterwards.
+    plugin.startVm('canary', env, true);
+    for (let w = 0; w < workers; w++) plugin.vms.push(plugin.startVm(`worker ${w}`, env, true));
+    return plugin;
+  }
+
+  private startVm(label: string, environment: Record<string, string>, configure: boolean): WasmVm {
+    const vm = new WasmVm(this, label, this.module, this.info, this.abi);
+    const firstLog = this.logs.entries.length;
+    let imports: WebAssembly.Imports;
+    try {
+      imports = linkImports(vm, this.info, this.abi, this.host.services, {
+        environment,
+        wakeQueue: (rootContextId, token) => vm.call('proxy_on_queue_ready', rootContextId, rootContextId, token),
+      });
+    } catch (e) {
+      throw new PluginLoadError(this.name, e instanceof LinkError ? e.message : String(e));
+    }
+    try {
+      vm.instantiate(imports);
+    } catch (e) {
+      throw new PluginLoadError(this.name, (e as Error).message);
+    }
+    vm.runStart();
+    if (vm.failed) throw new PluginLoadError(this.name, vm.failure);
+    if (!configure) return vm;
+    const rootContextId = vm.newContextId();
+    vm.contexts.set(rootContextId, { kind: 'root', id: rootContextId, rootId: this.rootId });
+    this.rootContextIds.set(vm, rootContextId);
+    vm.call('proxy_on_context_create', rootContextId, rootContextId, 0);
+    const started = vm.call('proxy_on_vm_start', rootContextId, rootContextId, this.vmConfiguration.length);
+    if (vm.failed) throw new PluginLoadError(this.name, vm.failure);
+    if (started === 0) throw new PluginLoadError(this.name, `proxy_on_vm_start returned false${this.errorsSince(vm, firstLog)}`);
+    const configured = vm.call('proxy_on_configure', rootContextId, rootContextId, this.configuration.length);
+    if (vm.failed) throw new PluginLoadError(this.name, vm.failure);
+    if (configured === 0) throw new PluginLoadError(this.name, `proxy_on_configure returned false${this.errorsSince(vm, firstLog)}`);
+    return vm;
+  }
+
+  /** The module's own error logs, appended to a rejection so the reason is in one place. */
+  private errorsSince(vm: WasmVm, firstLog: number): string {
+    const messages = this.logs.entries.slice(firstLog)
+      .filter((e) => e.plugin === this.name && e.vm === vm.label && (e.level === 'error' || e.level === 'critical'))
+      .map((e) => e.message);
+    return messages.length ? ` (the module logged: ${messages.join('; ')})` : '';
+  }
+
+  rootContextId(vm: WasmVm): number { return this.rootContextIds.get(vm) ?? 0; }
+
+  /** Attributes a root context can read: plugin_*, xds.node, and what the test added. */
+  rootProperty(path: string[]): Uint8Array | undefined {
+    const [top, ...rest] = path;
+    if (rest.length === 0) {
+      if (top === 'plugin_name') return encode.string(this.name);
+      if (top === 'plugin_root_id') return encode.string(this.rootId);
+      if (top === 'plugin_vm_id') return encode.string(this.vmId);
+    }
+    const extra = this.host.rootAttributes.get(path.join('.'));
+    if (extra) return extra;
+    if (top === 'xds' && rest[0] === 'node') {
+      if (rest.length === 1) return protoNode(this.host.node);
+      if (rest[1] === 'id' && rest.length === 2) return encode.string(this.host.node.id ?? '');
+      if (rest[1] === 'cluster' && rest.length === 2) return encode.string(this.host.node.cluster ?? '');
+      if (rest[1] === 'metadata') {
+        const value = rest.length === 2 ? this.host.node.metadata ?? {} : lookupJson(this.host.node.metadata ?? {}, rest.slice(2));
+        return encodeJsonValue(value);
+      }
+    }
+    return undefined;
+  }
+}

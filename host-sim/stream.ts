@@ -1,0 +1,704 @@
+// One HTTP stream through the filter chain, driven the way Envoy's filter manager drives it:
+// request headers, body chunks and trailers through the filters in order, the router and an
+// upstream, then the response back through the filters in reverse, then on_log, on_done and
+// on_delete for every filter.
+import { BufferType, FilterDataStatus, FilterHeadersStatus, GrpcStatus, HeaderMapType, StreamType, WasmResult } from './abi.js';
+import { encode } from './attributes.js';
+import type { Plugin } from './plugin.js';
+import type { RouteDecision } from './router.js';
+import type { BufferAccess, LocalReply, StreamAccess, WasmVm } from './vm.js';
+
+type HeaderList = [string, string][];
+type Direction = 'request' | 'response';
+type Phase = 'headers' | 'body' | 'trailers';
+
+export interface UpstreamRequest {
+  cluster: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  trailers: HeaderList;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers?: HeaderList | Record<string, string>;
+  body?: string | Uint8Array | (string | Uint8Array)[];
+  trailers?: HeaderList | Record<string, string>;
+  /** The upstream reset the stream instead of answering (Envoy answers 503 upstream reset). */
+  reset?: boolean;
+}
+
+/** What the chain needs from the host to run a stream. */
+export interface StreamHost {
+  route(headers: HeaderList): RouteDecision;
+  /** Sends the request to the chosen cluster; resolves with its response. */
+  upstream(request: UpstreamRequest): Promise<UpstreamResponse>;
+  now(): number;
+  track(work: Promise<unknown>): void;
+}
+
+export interface StreamOptions {
+  source: string;
+  destination: string;
+  protocol: string;
+  attributes: Map<string, Uint8Array>;
+  connectionId: number;
+  requestId?: string;
+}
+
+/** One plugin's context in this stream. */
+class FilterContext implements StreamAccess {
+  readonly contextId: number;
+  /** Which header maps this filter may touch now (Envoy's access windows). */
+  readonly open = new Set<number>();
+  /** Body bytes this filter is holding (buffered across chunks), by direction. */
+  buffered: Record<Direction, Uint8Array> = { request: new Uint8Array(0), response: new Uint8Array(0) };
+  /** Where this filter stopped the stream, waiting for continue. */
+  waiting?: { direction: Direction; phase: Phase; endOfStream: boolean };
+  /** The callback in progress, if any. */
+  inCallback?: { direction: Direction; phase: Phase };
+  continued: Record<Direction, boolean> = { request: false, response: false };
+  localReply?: LocalReply;
+  /** Body the current body callback sees. */
+  currentBody?: { direction: Direction; bytes: Uint8Array };
+  failedHere = false;
+
+  constructor(readonly stream: HttpStream, readonly plugin: Plugin, readonly vm: WasmVm, readonly index: number) {
+    this.contextId = vm.newContextId();
+    vm.contexts.set(this.contextId, { kind: 'stream', id: this.contextId, rootContextId: plugin.rootContextId(vm), stream: this });
+  }
+
+  headerMap(type: number): HeaderList | undefined {
+    if (!this.open.has(type) && !this.stream.logging) return undefined;
+    return this.stream.headerMapOf(type);
+  }
+
+  buffer(type: number): BufferAccess | undefined {
+    const direction: Direction = type === BufferType.HttpRequestBody ? 'request' : 'response';
+    const current = this.currentBody;
+    if (!current || current.direction !== direction) return undefined;
+    return { get: () => current.bytes, set: (bytes) => { current.bytes = bytes; } };
+  }
+
+  continueStream(streamType: number): number {
+    if (streamType !== StreamType.Request && streamType !== StreamType.Response) return WasmResult.Unimplemented;
+    const direction: Direction = streamType === StreamType.Request ? 'request' : 'response';
+    this.vm.defer(() => this.stream.onContinue(this, direction));
+    return WasmResult.Ok;
+  }
+
+  closeStream(streamType: number): number {
+    if (streamType > StreamType.Response) return WasmResult.Unimplemented;
+    this.vm.defer(() => this.stream.reset(`closed by ${this.plugin.name}`));
+    return WasmResult.Ok;
+  }
+
+  sendLocalResponse(reply: LocalReply): number {
+    this.localReply = reply;
+    this.vm.defer(() => this.stream.onLocalReply(this));
+    return WasmResult.Ok;
+  }
+
+  property(path: string[]): Uint8Array | undefined {
+    return this.stream.property(path) ?? this.plugin.rootProperty(path);
+  }
+
+  setProperty(path: string, value: Uint8Array): number {
+    this.stream.filterState.set(`wasm.${path.split('\0').join('.')}`, value);
+    return WasmResult.Ok;
+  }
+
+  setFilterState(key: string, value: Uint8Array): void { this.stream.filterState.set(key, value); }
+
+  clearRouteCache(): void { this.stream.routeDecision = undefined; }
+}
+
+export interface StreamResult {
+  /** The status the client received (0 when the stream was reset or stalled). */
+  status: number;
+  headers: HeaderList;
+  body: string;
+  bodyBytes: Uint8Array;
+  trailers: HeaderList;
+  /** Set when a filter (or the host, for a failed VM) answered instead of the upstream. */
+  localReply?: { status: number; details: string; plugin: string };
+  /** What reached the upstream, and which cluster served it. */
+  upstream?: { cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList };
+  /** The route Envoy's router chose (or its 404/503 reason). */
+  route?: RouteDecision;
+  /** Set when the stream stopped and nothing was left that could continue it. */
+  stalled?: { plugin: string; direction: Direction; phase: Phase; description: string };
+  /** Set when the stream was reset (closed) instead of answered. */
+  resetReason?: string;
+  /** Filter state written with set_property, by key (wasm.<path>). */
+  filterState: Map<string, Uint8Array>;
+  /** The response code details Envoy would log (e.g. via_upstream, wasm_fail_stream). */
+  responseCodeDetails: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function toList(h: HeaderList | Record<string, string> | undefined): HeaderList {
+  if (!h) return [];
+  const list = Array.isArray(h) ? h : Object.entries(h);
+  return list.map(([k, v]) => [k.toLowerCase(), String(v)]);
+}
+
+function toBytes(b: string | Uint8Array | undefined): Uint8Array {
+  return b === undefined ? new Uint8Array(0) : typeof b === 'string' ? encoder.encode(b) : b;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Header StopIteration and other non-Continue codes Envoy turns into a stop. */
+function headersContinue(status: number | undefined): boolean {
+  return status === FilterHeadersStatus.Continue || status === FilterHeadersStatus.ContinueAndEndStream;
+}
+
+export class HttpStream {
+  readonly filters: FilterContext[];
+  readonly requestHeaders: HeaderList;
+  readonly requestTrailers: HeaderList;
+  responseHeaders: HeaderList = [];
+  responseTrailers: HeaderList = [];
+  readonly filterState = new Map<string, Uint8Array>();
+  routeDecision?: RouteDecision;
+  /** True while on_log runs: every header map is readable then. */
+  logging = false;
+  private requestChunks: Uint8Array[];
+  private upstreamBody: Uint8Array = new Uint8Array(0);
+  private responseChunks: Uint8Array[] = [];
+  private responseBody: Uint8Array = new Uint8Array(0);
+  private requestBodySize = 0;
+  private readonly startedAt: number;
+  private upstreamInfo?: StreamResult['upstream'];
+  private localReplyInfo?: StreamResult['localReply'];
+  private responseCodeDetails = '';
+  private resetReason?: string;
+  private finished = false;
+  /** The result once the stream completed. */
+  outcome?: StreamResult;
+  private resolveDone!: (r: StreamResult) => void;
+  readonly done: Promise<StreamResult>;
+  /** Where the request is in the chain: the next filter index per phase. */
+  private requestStage: { phase: Phase | 'upstream'; index: number; chunk: number } = { phase: 'headers', index: 0, chunk: 0 };
+  private responseStage: { phase: Phase | 'complete'; index: number; chunk: number } = { phase: 'headers', index: 0, chunk: 0 };
+  private responding = false;
+  /** The last filter (by index) that may see the response: all of them, or up to a local replier. */
+  private responseFrom: number;
+
+  constructor(
+    private readonly host: StreamHost,
+    plugins: Plugin[],
+    worker: number,
+    headers: HeaderList,
+    body: Uint8Array[],
+    trailers: HeaderList,
+    private readonly options: StreamOptions,
+  ) {
+    this.requestHeaders = headers;
+    this.requestChunks = body.filter((c) => c.length > 0);
+    this.requestTrailers = trailers;
+    this.startedAt = host.now();
+    this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+    this.filters = plugins.map((p, i) => new FilterContext(this, p, p.vms[worker % p.vms.length], i));
+    this.responseFrom = this.filters.length - 1;
+    // Envoy's connection manager picks the route before the filters run; a filter that changes
+    // headers must clear the route cache for the router to decide again.
+    this.routeDecision = host.route(this.requestHeaders);
+  }
+
+  headerMapOf(type: number): HeaderList | undefined {
+    switch (type) {
+      case HeaderMapType.RequestHeaders: return this.requestHeaders;
+      case HeaderMapType.RequestTrailers: return this.requestTrailers;
+      case HeaderMapType.ResponseHeaders: return this.responseHeaders;
+      case HeaderMapType.ResponseTrailers: return this.responseTrailers;
+      default: return undefined;
+    }
+  }
+
+  start(): void {
+    for (const f of this.filters) {
+      if (!f.vm.failed) f.vm.call('proxy_on_context_create', f.contextId, f.contextId, f.plugin.rootContextId(f.vm));
+    }
+    this.runRequest();
+  }
+
+  // ---- request path ------------------------------------------------------------------------
+
+  private runRequest(): void {
+    while (!this.finished && !this.responding) {
+      const stage = this.requestStage;
+      if (stage.phase === 'upstream') { this.sendUpstream(); return; }
+      if (stage.phase === 'headers') {
+        if (stage.index >= this.filters.length) { this.nextRequestPhase(); continue; }
+        if (!this.runHeaders('request', stage.index)) return;
+        stage.index++;
+      } else if (stage.phase === 'body') {
+        if (stage.chunk >= this.requestChunks.length) { this.nextRequestPhase(); continue; }
+        if (!this.pushBody('request', stage.index, this.requestChunks[stage.chunk], stage.chunk === this.requestChunks.length - 1 && this.requestTrailers.length === 0)) return;
+        stage.chunk++;
+        stage.index = 0;
+      } else {
+        if (stage.index >= this.filters.length) { this.nextRequestPhase(); continue; }
+        if (!this.runTrailers('request', stage.index)) return;
+        stage.index++;
+      }
+    }
+  }
+
+  private nextRequestPhase(): void {
+    const stage = this.requestStage;
+    if (stage.phase === 'headers') Object.assign(stage, { phase: this.requestChunks.length ? 'body' : this.requestTrailers.length ? 'trailers' : 'upstream', index: 0, chunk: 0 });
+    else if (stage.phase === 'body') Object.assign(stage, { phase: this.requestTrailers.length ? 'trailers' : 'upstream', index: 0 });
+    else stage.phase = 'upstream';
+  }
+
+  /** Runs one filter's headers callback; false when the stream must wait (stop or local reply). */
+  private runHeaders(direction: Direction, index: number): boolean {
+    const f = this.filters[index];
+    if (this.skipFailed(f)) return !this.finished && !(direction === 'request' && this.responding);
+    const type = direction === 'request' ? HeaderMapType.RequestHeaders : HeaderMapType.ResponseHeaders;
+    const headers = direction === 'request' ? this.requestHeaders : this.responseHeaders;
+    const endOfStream = direction === 'request'
+      ? this.requestChunks.length === 0 && this.requestTrailers.length === 0
+      : this.responseChunks.length === 0 && this.responseTrailers.length === 0;
+    f.open.add(type);
+    f.continued[direction] = false;
+    const status = this.callFilter(f, direction, 'headers', direction === 'request' ? 'proxy_on_request_headers' : 'proxy_on_response_headers',
+      ...(f.vm.abi === '0.1.0' ? [headers.length] : [headers.length, endOfStream ? 1 : 0]));
+    return this.afterCallback(f, direction, 'headers', status, headersContinue(status), endOfStream);
+  }
+
+  private runTrailers(direction: Direction, index: number): boolean {
+    const f = this.filters[index];
+    if (this.skipFailed(f)) return !this.finished;
+    const type = direction === 'request' ? HeaderMapType.RequestTrailers : HeaderMapType.ResponseTrailers;
+    const trailers = direction === 'request' ? this.requestTrailers : this.responseTrailers;
+    f.open.add(type);
+    f.continued[direction] = false;
+    const status = this.callFilter(f, direction, 'trailers', direction === 'request' ? 'proxy_on_request_trailers' : 'proxy_on_response_trailers', trailers.length);
+    return this.afterCallback(f, direction, 'trailers', status, status === 0 || status === undefined, true);
+  }
+
+  /**
+   * Pushes one body chunk from filter `index` onwards. Returns false when a filter holds it
+   * and the stream must wait for continue.
+   */
+  private pushBody(direction: Direction, index: number, chunk: Uint8Array, endOfStream: boolean): boolean {
+    let data = chunk;
+    const order = this.order(direction);
+    for (let k = order.indexOf(index); k < order.length; k++) {
+      const f = this.filters[order[k]];
+      if (this.skipFailed(f)) { if (this.finished) return false; continue; }
+      f.buffered[direction] = concat(f.buffered[direction], data);
+      f.currentBody = { direction, bytes: f.buffered[direction] };
+      f.continued[direction] = false;
+      const status = this.callFilter(f, direction, 'body', direction === 'request' ? 'proxy_on_request_body' : 'proxy_on_response_body',
+        f.currentBody.bytes.length, endOfStream ? 1 : 0);
+      const held = f.currentBody.bytes;
+      f.currentBody = undefined;
+      if (f.localReply || this.finished) { f.buffered[direction] = new Uint8Array(0); return this.afterCallback(f, direction, 'body', status, false, endOfStream); }
+      if (f.vm.failed) { if (!this.onFilterFailed(f)) return false; data = held; f.buffered[direction] = new Uint8Array(0); continue; }
+      const proceed = status === FilterDataStatus.Continue || status === undefined || f.continued[direction];
+      if (proceed) {
+        data = held;
+        f.buffered[direction] = new Uint8Array(0);
+        continue;
+      }
+      // Stopped: Buffer/Watermark keep the data for the next call; NoBuffer (and any unknown
+      // status, which Envoy converts to it) drops it.
+      const noBuffer = status >= FilterDataStatus.StopIterationNoBuffer;
+      f.buffered[direction] = noBuffer ? new Uint8Array(0) : held;
+      if (endOfStream) {
+        f.waiting = { direction, phase: 'body', endOfStream };
+        return false;
+      }
+      return true;
+    }
+    if (direction === 'request') this.upstreamBody = concat(this.upstreamBody, data);
+    else this.responseBody = concat(this.responseBody, data);
+    return true;
+  }
+
+  private callFilter(f: FilterContext, direction: Direction, phase: Phase, name: string, ...args: number[]): number | undefined {
+    f.inCallback = { direction, phase };
+    const status = f.vm.call(name, f.contextId, f.contextId, ...args);
+    f.inCallback = undefined;
+    return status;
+  }
+
+  /** Applies a callback's outcome: true to go on with the next filter, false to wait or stop. */
+  private afterCallback(f: FilterContext, direction: Direction, phase: Phase, status: number | undefined, proceed: boolean, endOfStream: boolean): boolean {
+    if (this.finished) return false;
+    if (f.vm.failed && !f.failedHere) return this.onFilterFailed(f);
+    if (f.localReply) { this.startLocalReply(f); return false; }
+    if (proceed || f.continued[direction] || status === undefined) {
+      this.closeWindow(f, direction, phase);
+      return true;
+    }
+    f.waiting = { direction, phase, endOfStream };
+    return false;
+  }
+
+  private closeWindow(f: FilterContext, direction: Direction, phase: Phase): void {
+    if (phase === 'headers') f.open.delete(direction === 'request' ? HeaderMapType.RequestHeaders : HeaderMapType.ResponseHeaders);
+    if (phase === 'trailers') f.open.delete(direction === 'request' ? HeaderMapType.RequestTrailers : HeaderMapType.ResponseTrailers);
+  }
+
+  /** A filter called continue_stream (after its VM call returned). */
+  onContinue(f: FilterContext, direction: Direction): void {
+    if (this.finished) return;
+    if (f.inCallback?.direction === direction || !f.waiting || f.waiting.direction !== direction) {
+      f.continued[direction] = true;
+      return;
+    }
+    const waiting = f.waiting;
+    f.waiting = undefined;
+    this.closeWindow(f, direction, waiting.phase);
+    if (waiting.phase === 'body') {
+      const held = f.buffered[direction];
+      f.buffered[direction] = new Uint8Array(0);
+      const order = this.order(direction);
+      const next = order[order.indexOf(f.index) + 1];
+      if (next === undefined) {
+        if (direction === 'request') this.upstreamBody = concat(this.upstreamBody, held);
+        else this.responseBody = concat(this.responseBody, held);
+      } else if (!this.pushBody(direction, next, held, waiting.endOfStream)) {
+        return;
+      }
+    }
+    if (direction === 'request') {
+      if (waiting.phase !== 'body') this.requestStage.index++;
+      else { this.requestStage.chunk++; this.requestStage.index = 0; }
+      this.runRequest();
+    } else {
+      if (waiting.phase !== 'body') this.responseStage.index++;
+      else { this.responseStage.chunk++; this.responseStage.index = 0; }
+      this.runResponse();
+    }
+  }
+
+  /** Skips a filter whose VM has failed: true to go on (fail open), false after a 503 (fail closed). */
+  private skipFailed(f: FilterContext): boolean {
+    if (!f.vm.failed) return false;
+    if (!f.failedHere) this.onFilterFailed(f);
+    return true;
+  }
+
+  /** Envoy's reaction to a failed VM: fail open passes, fail closed answers 503 wasm_fail_stream. */
+  private onFilterFailed(f: FilterContext): boolean {
+    f.failedHere = true;
+    if (f.plugin.failOpen) return true;
+    if (this.responding && f.index > this.responseFrom) return true;
+    f.localReply = { status: 503, details: 'wasm_fail_stream', body: new Uint8Array(0), headers: [], grpcStatus: GrpcStatus.Unavailable };
+    this.startLocalReply(f, true);
+    return false;
+  }
+
+  // ---- local replies -----------------------------------------------------------------------
+
+  onLocalReply(f: FilterContext): void {
+    if (this.finished || f.inCallback) return;
+    f.waiting = undefined;
+    this.startLocalReply(f);
+  }
+
+  private startLocalReply(f: FilterContext, byHost = false): void {
+    const reply = f.localReply!;
+    f.localReply = undefined;
+    this.localReplyInfo = { status: reply.status, details: reply.details, plugin: f.plugin.name };
+    this.responseCodeDetails = reply.details;
+    const isGrpc = (this.requestHeaders.find(([k]) => k === 'content-type')?.[1] ?? '').startsWith('application/grpc');
+    const headers: HeaderList = [];
+    if (isGrpc) {
+      headers.push([':status', '200'], ['content-type', 'application/grpc'],
+        ['grpc-status', String(reply.grpcStatus >= 0 ? reply.grpcStatus : httpToGrpc(reply.status))]);
+      if (reply.body.length) headers.push(['grpc-message', decoder.decode(reply.body)]);
+    } else {
+      headers.push([':status', String(reply.status)]);
+    }
+    for (const [k, v] of reply.headers) headers.push([k.toLowerCase(), v]);
+    if (!isGrpc && reply.body.length > 0) {
+      headers.push(['content-length', String(reply.body.length)], ['content-type', 'text/plain']);
+    }
+    const wasResponding = this.responding;
+    this.responseHeaders = headers;
+    this.responseTrailers = [];
+    this.responseChunks = isGrpc || reply.body.length === 0 ? [] : [reply.body];
+    this.responseBody = new Uint8Array(0);
+    for (const other of this.filters) { other.waiting = undefined; other.buffered.response = new Uint8Array(0); }
+    if (!wasResponding) {
+      // A reply to the request passes through the response callbacks of the filter that sent
+      // it and of those before it; the failed filter itself (byHost) is not called again.
+      this.responseFrom = byHost ? f.index - 1 : f.index;
+      this.responding = true;
+      this.responseStage = { phase: 'headers', index: 0, chunk: 0 };
+    } else {
+      // A reply sent while handling the response replaces it; the rest of the chain sees it.
+      const order = this.order('response');
+      this.responseStage = { phase: 'headers', index: order.indexOf(f.index) + 1, chunk: 0 };
+    }
+    this.runResponse();
+  }
+
+  // ---- upstream and response path ----------------------------------------------------------
+
+  private sendUpstream(): void {
+    this.routeDecision ??= this.host.route(this.requestHeaders);
+    const decision = this.routeDecision;
+    if (!decision.cluster) {
+      this.respondFromHost(decision.status ?? 404, decision.reason ?? 'route_not_found');
+      return;
+    }
+    const request: UpstreamRequest = {
+      cluster: decision.cluster,
+      headers: this.requestHeaders.map(([k, v]) => [k, v]),
+      body: this.upstreamBody,
+      trailers: this.requestTrailers.map(([k, v]) => [k, v]),
+    };
+    this.requestBodySize = this.upstreamBody.length;
+    this.upstreamInfo = { cluster: decision.cluster, headers: request.headers, body: request.body, trailers: request.trailers };
+    this.responding = true;
+    const work = this.host.upstream(request).then(
+      (response) => this.onUpstreamResponse(response),
+      (error) => this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`),
+    );
+    this.host.track(work);
+  }
+
+  private respondFromHost(status: number, details: string): void {
+    this.responding = true;
+    this.responseCodeDetails = details;
+    const body = encoder.encode(status === 404 ? '' : details);
+    this.responseHeaders = [[':status', String(status)]];
+    if (body.length) this.responseHeaders.push(['content-length', String(body.length)], ['content-type', 'text/plain']);
+    this.responseChunks = body.length ? [body] : [];
+    this.responseTrailers = [];
+    this.responseStage = { phase: 'headers', index: 0, chunk: 0 };
+    this.runResponse();
+  }
+
+  private onUpstreamResponse(response: UpstreamResponse): void {
+    if (this.finished) return;
+    if (response.reset) { this.respondFromHost(503, 'upstream_reset_before_response_started{remote_reset}'); return; }
+    this.responseCodeDetails = 'via_upstream';
+    const headers = toList(response.headers).filter(([k]) => k !== ':status');
+    this.responseHeaders = [[':status', String(response.status)], ...headers];
+    const chunks = Array.isArray(response.body) ? response.body.map(toBytes) : [toBytes(response.body)];
+    this.responseChunks = chunks.filter((c) => c.length > 0);
+    this.responseTrailers = toList(response.trailers);
+    this.responseStage = { phase: 'headers', index: 0, chunk: 0 };
+    this.runResponse();
+  }
+
+  /** Filter indexes in the order a direction visits them. */
+  private order(direction: Direction): number[] {
+    const all = this.filters.map((f) => f.index);
+    if (direction === 'request') return all;
+    return all.filter((i) => i <= this.responseFrom).reverse();
+  }
+
+  private runResponse(): void {
+    const order = this.order('response');
+    while (!this.finished) {
+      const stage = this.responseStage;
+      if (stage.phase === 'complete') { this.complete(); return; }
+      if (stage.phase === 'headers') {
+        if (stage.index >= order.length) { this.nextResponsePhase(); continue; }
+        if (!this.runHeaders('response', order[stage.index])) return;
+        stage.index++;
+      } else if (stage.phase === 'body') {
+        if (stage.chunk >= this.responseChunks.length) { this.nextResponsePhase(); continue; }
+        const last = stage.chunk === this.responseChunks.length - 1 && this.responseTrailers.length === 0;
+        const from = order[stage.index] ?? order[0];
+        if (order.length === 0) this.responseBody = concat(this.responseBody, this.responseChunks[stage.chunk]);
+        else if (!this.pushBody('response', from, this.responseChunks[stage.chunk], last)) return;
+        stage.chunk++;
+        stage.index = 0;
+      } else {
+        if (stage.index >= order.length) { this.nextResponsePhase(); continue; }
+        if (!this.runTrailers('response', order[stage.index])) return;
+        stage.index++;
+      }
+    }
+  }
+
+  private nextResponsePhase(): void {
+    const stage = this.responseStage;
+    if (stage.phase === 'headers') Object.assign(stage, { phase: this.responseChunks.length ? 'body' : this.responseTrailers.length ? 'trailers' : 'complete', index: 0, chunk: 0 });
+    else if (stage.phase === 'body') Object.assign(stage, { phase: this.responseTrailers.length ? 'trailers' : 'complete', index: 0 });
+    else stage.phase = 'complete';
+  }
+
+  reset(reason: string): void {
+    if (this.finished) return;
+    this.resetReason = reason;
+    this.responseCodeDetails = reason;
+    this.complete();
+  }
+
+  // ---- completion --------------------------------------------------------------------------
+
+  private complete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.logging = true;
+    for (const f of this.filters) if (!f.vm.failed) f.vm.call('proxy_on_log', f.contextId, f.contextId);
+    this.logging = false;
+    for (const f of this.filters) if (!f.vm.failed) f.vm.call('proxy_on_done', f.contextId, f.contextId);
+    for (const f of this.filters) {
+      if (!f.vm.failed) f.vm.call('proxy_on_delete', f.contextId, f.contextId);
+      f.vm.contexts.delete(f.contextId);
+    }
+    this.outcome = this.result();
+    this.resolveDone(this.outcome);
+  }
+
+  /** Describes a stream that stopped with nothing left to continue it (as Envoy would hang until a timeout). */
+  stalledResult(): StreamResult | undefined {
+    if (this.finished) return undefined;
+    const f = this.filters.find((x) => x.waiting);
+    const where = f?.waiting;
+    return {
+      ...this.result(),
+      status: 0,
+      stalled: {
+        plugin: f?.plugin.name ?? '(none)',
+        direction: where?.direction ?? 'request',
+        phase: where?.phase ?? 'headers',
+        description: f && where
+          ? `${f.plugin.name} stopped at ${where.direction} ${where.phase} and nothing is left that could continue it (Envoy would wait until the stream times out)`
+          : 'the stream is waiting for the upstream',
+      },
+    };
+  }
+
+  private result(): StreamResult {
+    const status = Number(this.responseHeaders.find(([k]) => k === ':status')?.[1] ?? 0);
+    return {
+      status: this.resetReason ? 0 : status,
+      headers: this.responseHeaders,
+      body: decoder.decode(this.responseBody),
+      bodyBytes: this.responseBody,
+      trailers: this.responseTrailers,
+      localReply: this.localReplyInfo,
+      upstream: this.upstreamInfo,
+      route: this.routeDecision,
+      resetReason: this.resetReason,
+      filterState: this.filterState,
+      responseCodeDetails: this.responseCodeDetails,
+    };
+  }
+
+  // ---- attributes --------------------------------------------------------------------------
+
+  property(path: string[]): Uint8Array | undefined {
+    const key = path.join('.');
+    const extra = this.options.attributes.get(key);
+    if (extra) return extra;
+    const [top, ...rest] = path;
+    const header = (list: HeaderList, name: string) => list.find(([k]) => k === name)?.[1];
+    const req = this.requestHeaders;
+    const fullPath = header(req, ':path') ?? '';
+    switch (top) {
+      case 'request': {
+        const name = rest[0];
+        if (name === 'headers') {
+          if (rest.length === 1) return encode.map(req.filter(([k]) => !k.startsWith(':')));
+          const values = req.filter(([k]) => k === rest[1].toLowerCase()).map(([, v]) => v);
+          return values.length ? encode.string(values.join(',')) : undefined;
+        }
+        const values: Record<string, () => Uint8Array | undefined> = {
+          path: () => encode.string(fullPath),
+          url_path: () => encode.string(fullPath.split('?')[0]),
+          host: () => encode.string(header(req, ':authority') ?? ''),
+          scheme: () => encode.string(header(req, ':scheme') ?? 'http'),
+          method: () => encode.string(header(req, ':method') ?? ''),
+          referer: () => { const v = header(req, 'referer'); return v === undefined ? undefined : encode.string(v); },
+          useragent: () => { const v = header(req, 'user-agent'); return v === undefined ? undefined : encode.string(v); },
+          id: () => { const v = header(req, 'x-request-id') ?? this.options.requestId; return v === undefined ? undefined : encode.string(v); },
+          protocol: () => encode.string(this.options.protocol),
+          query: () => encode.string(fullPath.includes('?') ? fullPath.slice(fullPath.indexOf('?') + 1) : ''),
+          time: () => encode.nanos(this.startedAt),
+          duration: () => (this.finished ? encode.nanos(this.host.now() - this.startedAt) : undefined),
+          size: () => { const v = header(req, 'content-length'); return v === undefined ? undefined : encode.int(Number(v)); },
+          total_size: () => encode.int(this.requestBodySize + req.reduce((n, [k, v]) => n + k.length + v.length, 0)),
+          headers_bytes: () => encode.int(req.reduce((n, [k, v]) => n + k.length + v.length, 0)),
+        };
+        return rest.length === 1 ? values[name]?.() : undefined;
+      }
+      case 'response': {
+        if (!this.responding && this.responseHeaders.length === 0) return undefined;
+        const res = this.responseHeaders;
+        const name = rest[0];
+        if (name === 'headers' || name === 'trailers') {
+          const list = name === 'headers' ? res.filter(([k]) => !k.startsWith(':')) : this.responseTrailers;
+          if (rest.length === 1) return encode.map(list);
+          const values = list.filter(([k]) => k === rest[1].toLowerCase()).map(([, v]) => v);
+          return values.length ? encode.string(values.join(',')) : undefined;
+        }
+        const code = Number(header(res, ':status') ?? 0);
+        const values: Record<string, () => Uint8Array | undefined> = {
+          code: () => (code ? encode.int(code) : undefined),
+          code_details: () => encode.string(this.responseCodeDetails),
+          flags: () => encode.int(this.localReplyInfo ? 0x200 : 0),
+          grpc_status: () => { const v = header(this.responseTrailers, 'grpc-status') ?? header(res, 'grpc-status'); return v === undefined ? undefined : encode.int(Number(v)); },
+          size: () => encode.int(this.responseBody.length),
+          total_size: () => encode.int(this.responseBody.length + res.reduce((n, [k, v]) => n + k.length + v.length, 0)),
+          headers_bytes: () => encode.int(res.reduce((n, [k, v]) => n + k.length + v.length, 0)),
+        };
+        return rest.length === 1 ? values[name]?.() : undefined;
+      }
+      case 'source':
+      case 'destination': {
+        const address = top === 'source' ? this.options.source : this.options.destination;
+        if (rest[0] === 'address') return encode.string(address);
+        if (rest[0] === 'port') return encode.int(Number(address.slice(address.lastIndexOf(':') + 1)) || 0);
+        return undefined;
+      }
+      case 'connection':
+        if (rest[0] === 'id') return encode.uint(this.options.connectionId);
+        if (rest[0] === 'mtls') return encode.bool(false);
+        return undefined;
+      case 'connection_id':
+        return encode.uint(this.options.connectionId);
+      case 'upstream':
+        if (!this.upstreamInfo) return undefined;
+        if (rest[0] === 'address') return encode.string(`${this.upstreamInfo.cluster}:80`);
+        if (rest[0] === 'port') return encode.int(80);
+        return undefined;
+      case 'xds':
+        if (rest[0] === 'route_name') return this.routeDecision?.route?.name !== undefined ? encode.string(this.routeDecision.route.name) : undefined;
+        if (rest[0] === 'cluster_name') return this.routeDecision?.cluster ? encode.string(this.routeDecision.cluster) : undefined;
+        return undefined;
+      case 'filter_state':
+        return rest.length ? this.filterState.get(rest.join('.')) : undefined;
+      default: {
+        // Any other name is a property a module stored with set_property.
+        return this.filterState.get(`wasm.${key}`);
+      }
+    }
+  }
+}
+
+/** Envoy's mapping of an HTTP status to a gRPC status for local replies to gRPC requests. */
+function httpToGrpc(status: number): number {
+  switch (status) {
+    case 400: return GrpcStatus.Internal;
+    case 401: return GrpcStatus.Unauthenticated;
+    case 403: return GrpcStatus.PermissionDenied;
+    case 404: return GrpcStatus.Unimplemented;
+    case 429: case 502: case 503: case 504: return GrpcStatus.Unavailable;
+    default: return GrpcStatus.Unknown;
+  }
+}

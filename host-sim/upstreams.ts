@@ -1,0 +1,140 @@
+// Clusters: where the router and callouts send requests. A cluster is a test function, or a
+// real server on loopback reached over HTTP/1.1 (router, http_call) or HTTP/2 (gRPC).
+import http from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import type { UpstreamRequest, UpstreamResponse } from './stream.js';
+
+export interface GrpcRequest {
+  service: string;
+  method: string;
+  metadata: [string, string][];
+  /** The request message bytes (for streams, each message sent). */
+  message: Uint8Array;
+}
+
+export interface GrpcReply {
+  /** gRPC status (default 0 OK). */
+  status?: number;
+  message?: string;
+  /** The response message bytes. */
+  response?: Uint8Array;
+  initialMetadata?: [string, string][];
+  trailingMetadata?: [string, string][];
+  /** Never answer (the call then times out on the virtual clock). */
+  hang?: boolean;
+}
+
+export type HttpHandler = (request: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>;
+export type GrpcHandler = (request: GrpcRequest) => GrpcReply | Promise<GrpcReply>;
+
+export interface ClusterSpec {
+  /** Answers HTTP requests (routed requests and http_call). */
+  http?: HttpHandler;
+  /** Answers unary gRPC calls and each message of a gRPC stream. */
+  grpc?: GrpcHandler;
+  /** A real server, e.g. "http://127.0.0.1:8080": HTTP/1.1 for HTTP, HTTP/2 cleartext for gRPC. */
+  url?: string;
+}
+
+/** A cluster given as a function is an HTTP handler; as a string, a real server's URL. */
+export type ClusterInput = ClusterSpec | HttpHandler | string;
+
+export function normalizeCluster(input: ClusterInput): ClusterSpec {
+  if (typeof input === 'function') return { http: input };
+  if (typeof input === 'string') return { url: input };
+  return input;
+}
+
+/** Wall-clock limit for real servers, so a hung server cannot hang a test run. */
+const REAL_SERVER_TIMEOUT_MS = 30_000;
+
+/** Sends a routed request or http_call to a real HTTP/1.1 server. */
+export function httpToServer(url: string, request: UpstreamRequest): Promise<UpstreamResponse> {
+  const target = new URL(url);
+  const header = (name: string) => request.headers.find(([k]) => k === name)?.[1];
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of request.headers) {
+    if (k.startsWith(':')) continue;
+    const existing = headers[k];
+    headers[k] = existing === undefined ? v : ([] as string[]).concat(existing, v);
+  }
+  headers.host = header(':authority') ?? target.host;
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: target.hostname, port: target.port, method: header(':method') ?? 'GET', path: header(':path') ?? '/', headers,
+      timeout: REAL_SERVER_TIMEOUT_MS,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const out: [string, string][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) out.push([res.rawHeaders[i].toLowerCase(), res.rawHeaders[i + 1]]);
+        const trailers: [string, string][] = [];
+        for (let i = 0; i < res.rawTrailers.length; i += 2) trailers.push([res.rawTrailers[i].toLowerCase(), res.rawTrailers[i + 1]]);
+        resolve({ status: res.statusCode ?? 502, headers: out, body: new Uint8Array(Buffer.concat(chunks)), trailers });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${REAL_SERVER_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(Buffer.from(request.body));
+  });
+}
+
+const identity = (b: Buffer) => b;
+
+/** gRPC clients to real servers, one per address, closed with the host. */
+export class GrpcClients {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  client(url: string): grpc.Client {
+    const address = url.replace(/^(grpc|https?):\/\//, '');
+    let client = this.clients.get(address);
+    if (!client) {
+      client = new grpc.Client(address, grpc.credentials.createInsecure());
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  static metadata(pairs: [string, string][]): grpc.Metadata {
+    const md = new grpc.Metadata();
+    for (const [k, v] of pairs) {
+      if (k.startsWith(':') || k === 'content-type' || k === 'te') continue;
+      md.add(k, v);
+    }
+    return md;
+  }
+
+  static pairs(md: grpc.Metadata | undefined): [string, string][] {
+    if (!md) return [];
+    const out: [string, string][] = [];
+    for (const [k, values] of Object.entries(md.getMap())) out.push([k, String(values)]);
+    return out;
+  }
+
+  /** A unary call to a real server: resolves (never rejects) with what Envoy would deliver. */
+  unary(url: string, request: GrpcRequest, timeoutMs: number): { reply: Promise<GrpcReply>; cancel: () => void } {
+    let initial: [string, string][] = [];
+    let call: grpc.ClientUnaryCall | undefined;
+    const reply = new Promise<GrpcReply>((resolve) => {
+      const deadline = Date.now() + Math.min(timeoutMs > 0 ? timeoutMs : REAL_SERVER_TIMEOUT_MS, REAL_SERVER_TIMEOUT_MS);
+      call = this.client(url).makeUnaryRequest(`/${request.service}/${request.method}`, identity, identity,
+        Buffer.from(request.message), GrpcClients.metadata(request.metadata), { deadline },
+        (error: grpc.ServiceError | null, response?: Buffer) => {
+          if (error) {
+            resolve({ status: error.code, message: error.details, initialMetadata: initial, trailingMetadata: GrpcClients.pairs(error.metadata) });
+          } else {
+            resolve({ status: 0, response: new Uint8Array(response ?? Buffer.alloc(0)), initialMetadata: initial });
+          }
+        });
+      call.on('metadata', (md: grpc.Metadata) => { initial = GrpcClients.pairs(md); });
+    });
+    return { reply, cancel: () => call?.cancel() };
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,238 @@
+// One instance of a module: Envoy's per-thread Wasm VM. It tracks the context a callback runs
+// in, defers stream actions until the module returns (as Envoy does), enforces the restricted
+// host-call rules of start functions, and turns a trap into a failed VM.
+import type { AbiVersion } from './contract.js';
+import type { ModuleInfo } from './wasm/binary.js';
+import type { LogSink } from './logs.js';
+import type { TrapLocator } from './source-map.js';
+
+/** Thrown by a host function to make the module trap, as Envoy does for forbidden calls. */
+export class HostTrap extends Error {}
+
+/** A body or other byte buffer a callback may read and (for bodies) replace. */
+export interface BufferAccess {
+  get(): Uint8Array;
+  set?(bytes: Uint8Array): void;
+}
+
+export interface LocalReply {
+  status: number;
+  details: string;
+  body: Uint8Array;
+  headers: [string, string][];
+  /** -1: none. */
+  grpcStatus: number;
+}
+
+/** What a stream context's host calls act on; implemented by the filter chain's stream. */
+export interface StreamAccess {
+  /** The header map of `type`, or undefined while this filter may not touch it. */
+  headerMap(type: number): [string, string][] | undefined;
+  buffer(type: number): BufferAccess | undefined;
+  continueStream(streamType: number): number;
+  closeStream(streamType: number): number;
+  sendLocalResponse(reply: LocalReply): number;
+  property(path: string[]): Uint8Array | undefined;
+  setProperty(path: string, value: Uint8Array): number;
+  /** Stores an Envoy filter state object under its own key (set_envoy_filter_state). */
+  setFilterState(key: string, value: Uint8Array): void;
+  clearRouteCache(): void;
+}
+
+export interface RootContextRecord { kind: 'root'; id: number; rootId: string }
+export interface StreamContextRecord { kind: 'stream'; id: number; rootContextId: number; stream: StreamAccess }
+export type ContextRecord = RootContextRecord | StreamContextRecord;
+
+/** The plugin a VM serves: its identity and configuration, and the host services it uses. */
+export interface VmOwner {
+  readonly name: string;
+  readonly rootId: string;
+  readonly vmId: string;
+  readonly configuration: Uint8Array;
+  readonly vmConfiguration: Uint8Array;
+  readonly logs: LogSink;
+  readonly locator?: TrapLocator;
+  /** Attributes available without a stream (xds.*, plugin_*, node metadata). */
+  rootProperty(path: string[]): Uint8Array | undefined;
+}
+
+export class WasmVm {
+  instance!: WebAssembly.Instance;
+  memory!: WebAssembly.Memory;
+  failed = false;
+  failure = '';
+  /** True while _initialize/_start/main run: only proxy_log and WASI may be called. */
+  restricted = false;
+  /** True while instantiating (a start section runs then): no host call is allowed. */
+  instantiating = false;
+  currentContextId = 0;
+  effectiveContextId = 0;
+  private nextContextId = 1;
+  readonly contexts = new Map<number, ContextRecord>();
+  private deferred: (() => void)[] = [];
+  private depth = 0;
+  /** Data a callback may read only while it runs (callout responses, foreign call data). */
+  callbackData: { headers?: [string, string][]; trailers?: [string, string][]; body?: Uint8Array; kind?: 'http' | 'grpc' | 'foreign' } = {};
+  /** The status proxy_get_status reports (set before on_grpc_close). */
+  lastStatus: { code: number; message: string } = { code: 0, message: '' };
+
+  constructor(
+    readonly owner: VmOwner,
+    readonly label: string,
+    readonly module: WebAssembly.Module,
+    readonly info: ModuleInfo,
+    readonly abi: AbiVersion,
+  ) {}
+
+  instantiate(imports: WebAssembly.Imports): void {
+    this.instantiating = true;
+    try {
+      this.instance = new WebAssembly.Instance(this.module, imports);
+    } catch (e) {
+      throw new Error(`the module's start section trapped while instantiating: ${this.describe(e)}`);
+    } finally {
+      this.instantiating = false;
+    }
+    const memory = Object.values(this.instance.exports).find((v) => v instanceof WebAssembly.Memory);
+    if (!memory) throw new Error(`${this.owner.name} exports no memory`);
+    this.memory = memory as WebAssembly.Memory;
+  }
+
+  hasExport(name: string): boolean { return typeof this.instance.exports[name] === 'function'; }
+
+  newContextId(): number { return this.nextContextId++; }
+
+  /** The context host calls act on: the effective one if the module changed it, else the current. */
+  context(): ContextRecord | undefined { return this.contexts.get(this.effectiveContextId || this.currentContextId); }
+
+  /** Runs `action` after the outermost call into the module returns (Envoy's after-VM-call actions). */
+  defer(action: () => void): void {
+    if (this.depth === 0) action();
+    else this.deferred.push(action);
+  }
+
+  /**
+   * Calls the export `name` as context `contextId`. Returns its result, or undefined when the
+   * module does not export it or trapped (the VM is then failed).
+   */
+  call(name: string, contextId: number, ...args: (number | bigint)[]): number | undefined {
+    if (this.failed) return undefined;
+    const fn = this.instance.exports[name] as ((...a: (number | bigint)[]) => number) | undefined;
+    if (typeof fn !== 'function') return undefined;
+    const savedCurrent = this.currentContextId;
+    const savedEffective = this.effectiveContextId;
+    this.currentContextId = contextId;
+    this.effectiveContextId = 0;
+    this.depth++;
+    let result: number | undefined;
+    try {
+      result = fn(...args) as number | undefined;
+    } catch (e) {
+      this.fail(`${name} trapped: ${this.describe(e)}`);
+      result = undefined;
+    } finally {
+      this.depth--;
+      this.currentContextId = savedCurrent;
+      this.effectiveContextId = savedEffective;
+    }
+    if (this.depth === 0) this.runDeferred();
+    return result;
+  }
+
+  /** Runs the module's start functions the way Envoy does, with host calls restricted. */
+  runStart(): void {
+    const exports = this.instance.exports;
+    const run = (name: string, ...args: number[]) => {
+      this.restricted = true;
+      try {
+        (exports[name] as (...a: number[]) => unknown)(...args);
+      } catch (e) {
+        this.fail(`${name} trapped: ${this.describe(e)}`);
+      } finally {
+        this.restricted = false;
+      }
+    };
+    if (typeof exports._initialize === 'function') {
+      run('_initialize');
+      if (!this.failed && typeof exports.main === 'function') run('main', 0, 0);
+      else if (!this.failed && typeof exports.__main_void === 'function') run('__main_void');
+    } else if (typeof exports._start === 'function') {
+      run('_start');
+    }
+  }
+
+  fail(reason: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = reason;
+    this.deferred = [];
+    this.owner.logs.write({ level: 'critical', message: `Wasm VM failed: ${reason}`, plugin: this.owner.name, vm: this.label });
+  }
+
+  private runDeferred(): void {
+    while (this.deferred.length > 0 && !this.failed) {
+      const action = this.deferred.shift()!;
+      action();
+    }
+  }
+
+  describe(e: unknown): string {
+    const message = e instanceof Error ? e.message : String(e);
+    const where = this.owner.locator?.locate(e);
+    return where ? `${message} (at ${where})` : message;
+  }
+
+  // ---- memory -----------------------------------------------------------------------------------
+
+  view(): DataView { return new DataView(this.memory.buffer); }
+
+  bytes(ptr: number, size: number): Uint8Array {
+    if (ptr < 0 || size < 0 || ptr + size > this.memory.buffer.byteLength) {
+      throw new HostTrap(`out-of-bounds memory access: ${size} bytes at ${ptr}`);
+    }
+    return new Uint8Array(this.memory.buffer, ptr, size);
+  }
+
+  /** A copy of module memory (the module may reuse or free it after the call). */
+  copyBytes(ptr: number, size: number): Uint8Array { return this.bytes(ptr, size).slice(); }
+
+  string(ptr: number, size: number): string { return decoder.decode(this.bytes(ptr, size)); }
+
+  setU32(ptr: number, value: number): void {
+    if (ptr + 4 > this.memory.buffer.byteLength || ptr < 0) throw new HostTrap(`out-of-bounds write at ${ptr}`);
+    this.view().setUint32(ptr, value >>> 0, true);
+  }
+
+  setU64(ptr: number, value: bigint): void {
+    if (ptr + 8 > this.memory.buffer.byteLength || ptr < 0) throw new HostTrap(`out-of-bounds write at ${ptr}`);
+    this.view().setBigUint64(ptr, BigInt.asUintN(64, value), true);
+  }
+
+  /**
+   * Copies `data` into memory the module allocates with malloc and writes pointer and size to
+   * the out-parameters. Empty data writes 0 and 0 without calling malloc, as cpp-host does.
+   */
+  returnBytes(data: Uint8Array, ptrPtr: number, sizePtr: number): void {
+    let ptr = 0;
+    if (data.length > 0) {
+      ptr = this.malloc(data.length);
+      this.bytes(ptr, data.length).set(data);
+    }
+    this.setU32(ptrPtr, ptr);
+    this.setU32(sizePtr, data.length);
+  }
+
+  malloc(size: number): number {
+    const exports = this.instance.exports;
+    const fn = (exports.malloc ?? exports.proxy_on_memory_allocate) as (n: number) => number;
+    const ptr = fn(size) >>> 0;
+    if (ptr === 0) throw new HostTrap(`malloc(${size}) returned 0`);
+    return ptr;
+  }
+
+  log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical', message: string): void {
+    this.owner.logs.write({ level, message, plugin: this.owner.name, vm: this.label });
+  }
+}
+
+const decoder = new TextDecoder();

@@ -1,0 +1,15 @@
+// Builds every module the tests run, once per test run.
+import { join } from 'node:path';
+import { buildFilters, ROOT } from '../cli/build.js';
+import { buildFixture, buildPortable } from './support/compile.js';
+
+export default async function setup(): Promise<void> {
+  await buildFilters();
+  await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe');
+  await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe', 'debug');
+  const fixtures = join(ROOT, 'test', 'fixtures', 'proxy-runtime');
+  for (const name of ['hello-world', 'auth']) {
+    await buildPortable(join(fixtures, `${name}.ts`), name, 'proxy-runtime');
+    await buildPortable(join(fixtures, `${name}.ts`), name, 'wasm-filter-kit');
+  }
+}

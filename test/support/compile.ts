@@ -1,0 +1,49 @@
+// Builds the modules tests and benchmarks run: fixtures against our SDK, and filters written
+// for @solo-io/proxy-runtime compiled with the real package and AssemblyScript 0.14.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { compile, ROOT } from '../../cli/build.js';
+
+const run = promisify(execFile);
+export const BUILD_DIR = join(ROOT, 'test', '.build');
+
+/** Compiles a fixture against our SDK (release, or debug with a source map). */
+export async function buildFixture(entry: string, name: string, target: 'release' | 'debug' = 'release'): Promise<string> {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const out = join(BUILD_DIR, target === 'release' ? `${name}.wasm` : `${name}.debug.wasm`);
+  await compile(entry, out, target);
+  return out;
+}
+
+function link(target: string, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  if (existsSync(path)) rmSync(path, { recursive: true, force: true });
+  symlinkSync(target, path);
+}
+
+/**
+ * Compiles `source` (a filter written for @solo-io/proxy-runtime) in a project of its own:
+ * with `sdk: "proxy-runtime"` against the real package 0.1.8 and AssemblyScript 0.14.9, with
+ * `sdk: "wasm-filter-kit"` against ours after replacing only the import specifiers.
+ */
+export async function buildPortable(source: string, name: string, sdk: 'proxy-runtime' | 'wasm-filter-kit'): Promise<string> {
+  const project = join(BUILD_DIR, `${name}-${sdk}`);
+  mkdirSync(project, { recursive: true });
+  const out = join(BUILD_DIR, `${name}.${sdk}.wasm`);
+  let text = readFileSync(source, 'utf8');
+  if (sdk === 'proxy-runtime') {
+    link(join(ROOT, 'node_modules', 'proxy-runtime-0.1.8'), join(project, 'node_modules', '@solo-io', 'proxy-runtime'));
+    writeFileSync(join(project, 'index.ts'), text);
+    await run(process.execPath, [join(ROOT, 'node_modules', 'assemblyscript-0.14', 'bin', 'asc'), 'index.ts', '-b', out,
+      '--use', 'abort=abort_proc_exit', '-O3'], { cwd: project });
+  } else {
+    text = text.replace(/(["'])@solo-io\/proxy-runtime\/proxy\1/g, '$1wasm-filter-kit/assembly/proxy$1')
+      .replace(/(["'])@solo-io\/proxy-runtime\1/g, '$1wasm-filter-kit/assembly$1');
+    link(ROOT, join(project, 'node_modules', 'wasm-filter-kit'));
+    writeFileSync(join(project, 'index.ts'), text);
+    await compile('index.ts', out, 'release', project);
+  }
+  return out;
+}
