@@ -25,7 +25,9 @@ export interface BuiltFilter {
   size: number;
 }
 
-export class BuildError extends Error {}
+export class BuildError extends Error {
+  override name = 'BuildError';
+}
 
 /** Every filter under filters/ (a folder with an index.ts). */
 export function listFilters(): string[] {

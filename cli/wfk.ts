@@ -2,9 +2,7 @@
 // (a build error, a module Envoy would refuse), 2 the command line was wrong.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { BuildError, buildFilters } from './build.js';
 import { checkModule, formatReport } from './check.js';
-import { runDemo } from './demo.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('wfk')
@@ -17,6 +15,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[filters...]', 'filters to build (default: all)')
     .option('--no-debug', 'skip the debug module with its source map')
     .action(async (filters: string[], options: { debug: boolean }) => {
+      // The compiler and wasm-tools load in seconds: only the commands that need them pay for it.
+      const { buildFilters } = await import('./build.js');
       const built = await buildFilters(filters, { debug: options.debug, progress: (line) => process.stderr.write(`${line}\n`) });
       for (const b of built) process.stdout.write(`${b.release} (${b.size} bytes)\n`);
     });
@@ -47,7 +47,10 @@ export async function main(argv: string[]): Promise<number> {
 
   program.command('demo')
     .description('build the filters and run a scenario through them in host-sim, telling what happens')
-    .action(async () => { await runDemo((line) => process.stdout.write(`${line}\n`)); });
+    .action(async () => {
+      const { runDemo } = await import('./demo.js');
+      await runDemo((line) => process.stdout.write(`${line}\n`));
+    });
 
   try {
     await program.parseAsync(argv);
@@ -56,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof WorkFailed) return 1;
     if (e instanceof UsageError) { process.stderr.write(`wfk: ${e.message}\n`); return 2; }
-    if (e instanceof BuildError) { process.stderr.write(`wfk: build failed: ${e.message}\n`); return 1; }
+    if ((e as Error).name === 'BuildError') { process.stderr.write(`wfk: build failed: ${(e as Error).message}\n`); return 1; }
     process.stderr.write(`wfk: ${(e as Error).message}\n`);
     return 1;
   }

@@ -82,9 +82,13 @@ interface PendingCallout {
   timer?: Timer;
   settled: boolean;
   cancel?: () => void;
+  forget?: () => void;
 }
 
 const encoder = new TextEncoder();
+
+/** How long (real time) a test handler may stay silent before the host treats it as hung. */
+const HANDLER_QUIET_MS = 100;
 
 function headerList(h: Record<string, string> | [string, string][] | undefined): [string, string][] {
   if (!h) return [];
@@ -122,7 +126,12 @@ export class Host implements HostServices, StreamHost, PluginHost {
   readonly workers: number;
   private readonly clusters = new Map<string, ClusterSpec>();
   private readonly router: Router;
-  private readonly pending = new Set<Promise<unknown>>();
+  /**
+   * Work in flight: "network" work (real servers) is always awaited, with its own time limit;
+   * "handler" work (test functions) may never finish, which is how a test simulates a hung
+   * upstream, so waiting for it stops after a short quiet period.
+   */
+  private readonly pending = new Map<Promise<unknown>, 'network' | 'handler'>();
   private readonly calloutsByToken = new Map<string, PendingCallout>();
   private readonly tokens = new WeakMap<WasmVm, { http: number; grpc: number; stream: number }>();
   private readonly ticks = new Map<string, Timer>();
@@ -217,18 +226,37 @@ export class Host implements HostServices, StreamHost, PluginHost {
     await this.idle();
   }
 
-  /** Resolves when no upstream request, callout or handler is in flight. */
+  /** Resolves when nothing in flight can still move a stream without the clock advancing. */
   async idle(): Promise<void> {
     for (;;) {
       await new Promise((r) => setImmediate(r));
       if (this.pending.size === 0) return;
-      await Promise.allSettled([...this.pending]);
+      const network = [...this.pending].filter(([, kind]) => kind === 'network').map(([p]) => p);
+      const handlers = [...this.pending].filter(([, kind]) => kind === 'handler').map(([p]) => p);
+      const anyHandler = handlers.length ? Promise.race(handlers).then(() => true, () => true) : new Promise<boolean>(() => {});
+      if (network.length) {
+        await Promise.race([Promise.allSettled(network), anyHandler]);
+        continue;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const quiet = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), HANDLER_QUIET_MS); });
+      const progressed = await Promise.race([anyHandler, quiet]);
+      clearTimeout(timer);
+      if (!progressed) return;
     }
   }
 
-  track(work: Promise<unknown>): void {
+  /** Tracks asynchronous work; the returned function forgets it (when a timeout made it moot). */
+  track(work: Promise<unknown>, kind: 'network' | 'handler' = 'handler'): () => void {
     const tracked = work.finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
+    this.pending.set(tracked, kind);
+    return () => { this.pending.delete(tracked); };
+  }
+
+  retireVm(vm: WasmVm): void {
+    for (const [key, timer] of this.ticks) {
+      if (key.startsWith(`${vm.owner.name}\0${vm.label}\0`)) { this.clock.cancel(timer); this.ticks.delete(key); }
+    }
   }
 
   /** The metrics in Prometheus text format, with the host's stats_tags applied. */
@@ -255,12 +283,15 @@ export class Host implements HostServices, StreamHost, PluginHost {
 
   route(headers: [string, string][]) { return this.router.decide(headers); }
 
-  async upstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+  upstream(request: UpstreamRequest): { response: Promise<UpstreamResponse>; kind: 'network' | 'handler' } {
     const cluster = this.clusters.get(request.cluster);
-    if (cluster?.http) return cluster.http(request);
-    if (cluster?.url) return httpToServer(cluster.url, request);
-    return { status: 503, body: `no healthy upstream in cluster ${request.cluster}` };
+    if (cluster?.http) return { response: (async () => cluster.http!(request))(), kind: 'handler' };
+    if (cluster?.url) return { response: httpToServer(cluster.url, request), kind: 'network' };
+    return { response: Promise.resolve({ status: 503, body: `no healthy upstream in cluster ${request.cluster}` }), kind: 'handler' };
   }
+
+  /** Envoy's default route timeout: 15 s without a response gives 504. */
+  readonly routeTimeoutMs = 15_000;
 
   // ---- HostServices ------------------------------------------------------------------------
 
@@ -293,7 +324,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : httpToServer(cluster.url!, upstreamRequest)))()
       .then((response) => this.settleHttp(pending, response, String(response.status)),
         (error) => this.settleHttp(pending, undefined, `failed: ${(error as Error).message}`));
-    this.track(work);
+    pending.forget = this.track(work, cluster.http ? 'handler' : 'network');
     return { result: WasmResult.Ok, token };
   }
 
@@ -302,6 +333,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     pending.settled = true;
     pending.record.outcome = outcome;
     this.clock.cancel(pending.timer);
+    pending.forget?.();
     this.calloutsByToken.delete(this.key(pending.vm, pending.record.token));
     const { vm, contextId } = pending;
     // Envoy cancels the callouts of a context that is gone.
@@ -349,7 +381,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     const work = reply.then(
       (r) => { if (!r.hang) this.settleGrpc(pending, r, String(r.status ?? 0)); },
       (error) => this.settleGrpc(pending, { status: GrpcStatus.Unavailable, message: (error as Error).message }, 'failed'));
-    this.track(work);
+    pending.forget = this.track(work, cluster.grpc ? 'handler' : 'network');
     return { result: WasmResult.Ok, token };
   }
 
@@ -358,6 +390,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     pending.settled = true;
     pending.record.outcome = outcome;
     this.clock.cancel(pending.timer);
+    pending.forget?.();
     this.calloutsByToken.delete(this.key(pending.vm, pending.record.token));
     const { vm, contextId } = pending;
     if (!vm.contexts.has(contextId) || vm.failed) return;

@@ -47,6 +47,8 @@ export interface PluginHost {
   readonly node: NodeInfo;
   /** Extra root-level attributes a test set, by dotted path. */
   readonly rootAttributes: Map<string, Uint8Array>;
+  /** Stops everything a discarded VM had running (its tick timer). */
+  retireVm(vm: WasmVm): void;
 }
 
 export class Plugin implements VmOwner {
@@ -127,7 +129,9 @@ export class Plugin implements VmOwner {
     // The base VM: link, instantiate, start. Envoy keeps it only to clone from.
     plugin.startVm('base', env, false);
     // The canary validates the configuration; it is discarded afterwards.
-    plugin.startVm('canary', env, true);
+    const canary = plugin.startVm('canary', env, true);
+    canary.retired = true;
+    host.retireVm(canary);
     for (let w = 0; w < workers; w++) plugin.vms.push(plugin.startVm(`worker ${w}`, env, true));
     return plugin;
   }

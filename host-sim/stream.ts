@@ -31,10 +31,12 @@ export interface UpstreamResponse {
 /** What the chain needs from the host to run a stream. */
 export interface StreamHost {
   route(headers: HeaderList): RouteDecision;
-  /** Sends the request to the chosen cluster; resolves with its response. */
-  upstream(request: UpstreamRequest): Promise<UpstreamResponse>;
+  /** Sends the request to the chosen cluster. */
+  upstream(request: UpstreamRequest): { response: Promise<UpstreamResponse>; kind: 'network' | 'handler' };
   now(): number;
-  track(work: Promise<unknown>): void;
+  track(work: Promise<unknown>, kind: 'network' | 'handler'): () => void;
+  readonly clock: { schedule(delayMs: number, fire: () => void): unknown; cancel(timer: never): void };
+  readonly routeTimeoutMs: number;
 }
 
 export interface StreamOptions {
@@ -192,6 +194,8 @@ export class HttpStream {
   private requestStage: { phase: Phase | 'upstream'; index: number; chunk: number } = { phase: 'headers', index: 0, chunk: 0 };
   private responseStage: { phase: Phase | 'complete'; index: number; chunk: number } = { phase: 'headers', index: 0, chunk: 0 };
   private responding = false;
+  /** The upstream (or the host on its behalf) has answered: later answers are ignored. */
+  private upstreamAnswered = false;
   /** The last filter (by index) that may see the response: all of them, or up to a local replier. */
   private responseFrom: number;
 
@@ -469,14 +473,22 @@ export class HttpStream {
     this.requestBodySize = this.upstreamBody.length;
     this.upstreamInfo = { cluster: decision.cluster, headers: request.headers, body: request.body, trailers: request.trailers };
     this.responding = true;
-    const work = this.host.upstream(request).then(
-      (response) => this.onUpstreamResponse(response),
-      (error) => this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`),
+    const { response, kind } = this.host.upstream(request);
+    let forget = () => {};
+    const timer = this.host.clock.schedule(this.host.routeTimeoutMs, () => {
+      forget();
+      this.respondFromHost(504, 'upstream_response_timeout');
+    });
+    const work = response.then(
+      (r) => { this.host.clock.cancel(timer as never); this.onUpstreamResponse(r); },
+      (error) => { this.host.clock.cancel(timer as never); this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`); },
     );
-    this.host.track(work);
+    forget = this.host.track(work, kind);
   }
 
   private respondFromHost(status: number, details: string): void {
+    if (this.finished || this.upstreamAnswered) return;
+    this.upstreamAnswered = true;
     this.responding = true;
     this.responseCodeDetails = details;
     const body = encoder.encode(status === 404 ? '' : details);
@@ -489,7 +501,8 @@ export class HttpStream {
   }
 
   private onUpstreamResponse(response: UpstreamResponse): void {
-    if (this.finished) return;
+    if (this.finished || this.upstreamAnswered) return;
+    this.upstreamAnswered = true;
     if (response.reset) { this.respondFromHost(503, 'upstream_reset_before_response_started{remote_reset}'); return; }
     this.responseCodeDetails = 'via_upstream';
     const headers = toList(response.headers).filter(([k]) => k !== ':status');

@@ -61,6 +61,8 @@ export class WasmVm {
   memory!: WebAssembly.Memory;
   failed = false;
   failure = '';
+  /** A VM Envoy discarded (the configuration canary): it receives no more calls. */
+  retired = false;
   /** True while _initialize/_start/main run: only proxy_log and WASI may be called. */
   restricted = false;
   /** True while instantiating (a start section runs then): no host call is allowed. */
@@ -116,7 +118,7 @@ export class WasmVm {
    * module does not export it or trapped (the VM is then failed).
    */
   call(name: string, contextId: number, ...args: (number | bigint)[]): number | undefined {
-    if (this.failed) return undefined;
+    if (this.failed || this.retired) return undefined;
     const fn = this.instance.exports[name] as ((...a: (number | bigint)[]) => number) | undefined;
     if (typeof fn !== 'function') return undefined;
     const savedCurrent = this.currentContextId;

@@ -1,0 +1,290 @@
+// The SDK's API, exercised by modules it built, running in host-sim.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Host, PluginLoadError, type HostOptions, type StreamResult } from '../host-sim/index.js';
+import { filterModule, fixtureModule } from './support/modules.js';
+
+const hosts: Host[] = [];
+afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
+
+function probeHost(options: HostOptions = {}, configuration: object = {}): Host {
+  const host = new Host({
+    node: { id: 'node-1', metadata: { LABELS: { app: 'ratings', version: 'v1' } } },
+    clusters: {
+      backend: (req) => ({ status: 200, headers: { 'x-backend': '1' }, body: new TextDecoder().decode(req.body) || 'ok' }),
+      ...options.clusters,
+    },
+    ...options,
+  });
+  hosts.push(host);
+  host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe', configuration });
+  return host;
+}
+
+const header = (r: StreamResult, name: string) => r.headers.find(([k]) => k === name)?.[1];
+
+describe('SDK: add-header filter', () => {
+  it('adds configured headers to the request and the response', async () => {
+    const host = new Host({ clusters: { backend: () => ({ status: 204 }) } });
+    hosts.push(host);
+    host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header',
+      configuration: { request_headers: { 'x-env': 'prod', 'x-team': 'a' }, response_headers: { 'x-powered-by': 'wasm' } } });
+    const r = await host.request({ path: '/', headers: { 'x-env': 'dev' } });
+    expect(r.status).toBe(204);
+    expect(r.upstream!.headers.filter(([k]) => k === 'x-env')).toEqual([['x-env', 'prod']]);
+    expect(r.upstream!.headers).toContainEqual(['x-team', 'a']);
+    expect(header(r, 'x-powered-by')).toBe('wasm');
+  });
+
+  it('accepts an empty configuration (proxy-runtime crashed on it)', async () => {
+    const host = new Host();
+    hosts.push(host);
+    host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header' });
+    expect((await host.request()).status).toBe(200);
+  });
+
+  const badConfigurations: [string, unknown, RegExp][] = [
+    ['invalid JSON', '{"request_headers": ', /not valid JSON: unexpected end of JSON at line 1, column 21/],
+    ['a list instead of an object', [], /must be a JSON object, got array/],
+    ['an unknown field', { request_header: {} }, /unknown field "request_header"/],
+    ['an upper-case name', { request_headers: { 'X-A': '1' } }, /request_headers: header name "X-A" has upper-case letters/],
+    ['a pseudo-header', { response_headers: { ':status': '500' } }, /response_headers\.:status: pseudo-headers cannot be added/],
+    ['a number value', { request_headers: { 'x-a': 1 } }, /request_headers\.x-a: expected a string, got number/],
+    ['a value with a newline', { request_headers: { 'x-a': 'a\r\nb' } }, /request_headers\.x-a: header value has a NUL, CR or LF/],
+  ];
+  for (const [what, configuration, message] of badConfigurations) {
+    it(`rejects ${what} at configure, naming the field`, () => {
+      const host = new Host();
+      hosts.push(host);
+      const load = () => host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header',
+        configuration: typeof configuration === 'string' ? configuration : configuration as object });
+      expect(load).toThrow(PluginLoadError);
+      expect(load).toThrow(message);
+    });
+  }
+});
+
+describe('SDK: properties', () => {
+  it('decodes strings, ints, bools, maps and node metadata, and writes filter state', async () => {
+    const host = probeHost();
+    const r = await host.request({ path: '/p?q=1', headers: { 'x-probe': 'properties', a: '1' }, source: '10.1.2.3:4567' });
+    expect(header(r, 'x-prop-path')).toBe('/p?q=1');
+    expect(header(r, 'x-prop-root-id')).toBe('probe');
+    expect(header(r, 'x-prop-source-port')).toBe('4567');
+    expect(header(r, 'x-prop-mtls')).toBe('false');
+    expect(header(r, 'x-prop-node-app')).toBe('ratings');
+    expect(header(r, 'x-prop-header-count')).toBe('3');
+    expect(header(r, 'x-prop-missing')).toBe('null');
+    expect(header(r, 'x-set-property')).toBe('0');
+    expect(header(r, 'x-get-set-property')).toBe('yes');
+    expect(new TextDecoder().decode(r.filterState.get('wasm.probe.seen'))).toBe('yes');
+  });
+});
+
+describe('SDK: header maps', () => {
+  it('reads pairs lazily, gets, adds repeated values and removes', async () => {
+    const host = probeHost();
+    const r = await host.request({ headers: { 'x-probe': 'headers', 'x-remove-me': 'x' } });
+    expect(Number(header(r, 'x-pairs-count'))).toBe(r.upstream!.headers.length + 1 - 2);
+    expect(header(r, 'x-pairs-first-key')).toBe(':authority');
+    expect(header(r, 'x-get-missing')).toBe('null');
+    expect(Number(header(r, 'x-header-bytes'))).toBeGreaterThan(20);
+    expect(r.upstream!.headers.filter(([k]) => k === 'x-added')).toEqual([['x-added', '1'], ['x-added', '2']]);
+    expect(r.upstream!.headers.some(([k]) => k === 'x-remove-me')).toBe(false);
+  });
+
+  it('cannot reach request headers once they went upstream', async () => {
+    const host = probeHost();
+    const r = await host.request();
+    expect(header(r, 'x-request-headers-after-continue')).toBe('unreachable');
+    expect(header(r, 'x-seen-eos')).toBe('1');
+  });
+});
+
+describe('SDK: bodies', () => {
+  const cases: [string, string, string][] = [
+    ['upper', 'hello', 'HELLO'],
+    ['prepend', 'hello', '>>hello'],
+    ['append', 'hello', 'hello<<'],
+  ];
+  for (const [mode, body, expected] of cases) {
+    it(`buffers chunks and ${mode}s the body with set_buffer_bytes`, async () => {
+      const host = probeHost();
+      const r = await host.request({ method: 'POST', headers: { 'x-probe': 'body', 'x-probe-body-mode': mode }, body: [body.slice(0, 2), body.slice(2)] });
+      expect(header(r, 'x-body-seen')).toBe(body);
+      expect(new TextDecoder().decode(r.upstream!.body)).toBe(expected);
+    });
+  }
+
+  it('refuses to replace the middle of a body (BadArgument)', async () => {
+    const host = probeHost();
+    const r = await host.request({ method: 'POST', headers: { 'x-probe': 'body', 'x-probe-body-mode': 'middle' }, body: 'abc' });
+    expect(header(r, 'x-body-middle')).toBe('2');
+    expect(new TextDecoder().decode(r.upstream!.body)).toBe('abc');
+  });
+});
+
+describe('SDK: shared data and queues', () => {
+  it('increments a counter across workers with CAS and rejects a stale CAS', async () => {
+    const host = probeHost({ workers: 3 });
+    const values: string[] = [];
+    for (let i = 0; i < 6; i++) values.push(header(await host.request({ headers: { 'x-probe': 'shared' } }), 'x-shared-value')!);
+    expect(values).toEqual(['1', '2', '3', '4', '5', '6']);
+    const r = await host.request({ headers: { 'x-probe': 'shared' } });
+    expect(header(r, 'x-shared-stale-cas')).toBe('8');
+  });
+
+  it('wakes the registering VM through on_queue_ready', async () => {
+    const host = probeHost();
+    await host.request({ headers: { 'x-probe': 'queue' } });
+    const r = await host.request({ headers: { 'x-probe': 'queue' } });
+    expect(header(r, 'x-queue-resolve')).toBe('0');
+    // The first request's message was already delivered when the second looked.
+    expect(Number(header(r, 'x-queue-dequeued'))).toBeGreaterThanOrEqual(1);
+    expect(header(r, 'x-queue-last')).toBe('hello queue');
+    expect(header(r, 'x-queue-unknown')).toBe('1');
+  });
+});
+
+describe('SDK: metrics, timers, time and logs', () => {
+  it('defines counters, gauges and histograms, and counters refuse a zero increment', async () => {
+    const host = probeHost();
+    await host.request();
+    const r = await host.request({ headers: { 'x-probe': 'metrics' } });
+    expect(header(r, 'x-metric-requests')).toBe('2');
+    expect(header(r, 'x-metric-zero-increment')).toBe('2');
+    expect(host.metrics.value('probe.requests')).toBe(2);
+    expect(host.metrics.value('probe.inflight')).toBe(0);
+    expect(host.metrics.find('probe.request_bytes')!.samples).toEqual([123]);
+    expect(host.prometheus()).toContain('probe_requests 2');
+  });
+
+  it('ticks on the virtual clock', async () => {
+    const host = probeHost({}, { tick_ms: 100 });
+    await host.advance(350);
+    const r = await host.request({ headers: { 'x-probe': 'metrics' } });
+    expect(header(r, 'x-metric-ticks')).toBe('3');
+  });
+
+  it('reads time from the virtual clock and randomness from WASI', async () => {
+    const host = probeHost();
+    await host.advance(1234);
+    const r = await host.request({ headers: { 'x-probe': 'time' } });
+    expect(Number(header(r, 'x-time-ms'))).toBe(host.clock.now());
+    expect(header(r, 'x-random-differs')).toBe('yes');
+    expect(header(r, 'x-math-random')).toBe('ok');
+  });
+
+  it('skips messages below the host log level', async () => {
+    const host = probeHost({ logLevel: 'info' });
+    const r = await host.request({ headers: { 'x-probe': 'log' } });
+    expect(header(r, 'x-log-debug-enabled')).toBe('no');
+    expect(host.logs.messages('warn')).toContain('probe warn message');
+    expect(host.logs.messages('debug')).toEqual([]);
+    expect(host.logs.messages('info')).toContain('probe access log: / 200');
+  });
+
+  it('rejects a configuration the filter refuses, with its log in the error', () => {
+    expect(() => probeHost({}, { reject: true })).toThrow(/proxy_on_configure returned false.*configuration asks to be rejected/);
+  });
+});
+
+describe('SDK: callouts and local replies', () => {
+  it('pauses for an http call and continues with what it returned', async () => {
+    const host = probeHost({ clusters: { auth: () => ({ status: 200, body: 'user=alice' }) } });
+    const r = await host.request({ headers: { 'x-probe': 'http-call', 'x-probe-cluster': 'auth' } });
+    expect(r.status).toBe(200);
+    expect(r.upstream!.headers).toContainEqual(['x-auth-body', 'user=alice']);
+    expect(host.callouts[0]).toMatchObject({ kind: 'http', cluster: 'auth', outcome: '200' });
+  });
+
+  it('answers with a local reply when the http call says no', async () => {
+    const host = probeHost({ clusters: { auth: () => ({ status: 403, body: 'nope' }) } });
+    const r = await host.request({ headers: { 'x-probe': 'http-call', 'x-probe-cluster': 'auth' } });
+    expect(r.status).toBe(403);
+    expect(r.body).toBe('denied by auth: nope');
+    expect(header(r, 'x-denied-by')).toBe('probe');
+    expect(header(r, 'content-type')).toBe('text/plain');
+    expect(r.localReply).toEqual({ status: 403, details: 'probe_denied', plugin: 'probe' });
+    expect(r.upstream).toBeUndefined();
+  });
+
+  it('times out an http call on the virtual clock', async () => {
+    const host = probeHost({ clusters: { auth: () => new Promise(() => {}) } });
+    const stream = host.startRequest({ headers: { 'x-probe': 'http-call', 'x-probe-cluster': 'auth' } });
+    const stalled = await host.wait(stream);
+    expect(stalled.stalled).toBeDefined();
+    await host.advance(1000);
+    const r = await host.wait(stream);
+    expect(r.status).toBe(504);
+    expect(host.callouts[0].outcome).toBe('timeout');
+  });
+
+  it('gets BadArgument for an http call to an unknown cluster', async () => {
+    const host = probeHost();
+    const r = await host.request({ headers: { 'x-probe': 'http-call', 'x-probe-cluster': 'nowhere' } });
+    expect(header(r, 'x-http-call-result')).toBe('2');
+    expect(r.status).toBe(200);
+  });
+
+  it('makes a unary gRPC call through a test handler', async () => {
+    const host = probeHost({ clusters: { echo: { grpc: (call) => ({ response: new TextEncoder().encode(`${call.service}/${call.method}`), status: 0 }) } } });
+    const r = await host.request({ headers: { 'x-probe': 'grpc-call', 'x-probe-cluster': 'echo' } });
+    expect(r.upstream!.headers).toContainEqual(['x-grpc-status', '0']);
+    expect(r.upstream!.headers).toContainEqual(['x-grpc-response', 'probe.Echo/Say']);
+    expect(host.callouts[0]).toMatchObject({ kind: 'grpc', service: 'probe.Echo', method: 'Say' });
+    expect(host.callouts[0].headers).toContainEqual(['x-probe-md', '1']);
+  });
+
+  it('reports a gRPC failure status and message to the handler', async () => {
+    const host = probeHost({ clusters: { echo: { grpc: () => ({ status: 7, message: 'not allowed' }) } } });
+    const r = await host.request({ headers: { 'x-probe': 'grpc-call', 'x-probe-cluster': 'echo' } });
+    expect(r.upstream!.headers).toContainEqual(['x-grpc-status', '7']);
+    expect(r.upstream!.headers).toContainEqual(['x-grpc-message', 'not allowed']);
+  });
+
+  it('sends a local reply from on_request_headers, passing through its own response callback', async () => {
+    const host = probeHost();
+    const r = await host.request({ headers: { 'x-probe': 'deny' } });
+    expect(r.status).toBe(418);
+    expect(r.body).toBe('no tea here');
+    expect(header(r, 'x-denied')).toBe('yes');
+    expect(header(r, 'content-length')).toBe('11');
+    // on_response_headers of the sender ran on the local reply:
+    expect(header(r, 'x-seen-headers')).toBeDefined();
+  });
+});
+
+describe('SDK: routing and filter state', () => {
+  it('re-routes only after clear_route_cache', async () => {
+    const options: HostOptions = {
+      clusters: { v1: () => ({ status: 200, body: 'v1' }), v2: () => ({ status: 200, body: 'v2' }) },
+      routes: [{ match: { prefix: '/', headers: [{ name: 'x-cluster', exact: 'v2' }] }, cluster: 'v2' }, { match: { prefix: '/' }, cluster: 'v1' }],
+    };
+    const host = probeHost(options);
+    const stale = await host.request({ headers: { 'x-probe': 'route', 'x-probe-target': 'v2' } });
+    expect(stale.upstream!.cluster).toBe('v1');
+    const fresh = await host.request({ headers: { 'x-probe': 'route', 'x-probe-target': 'v2', 'x-probe-clear': '1' } });
+    expect(header(fresh, 'x-clear-route-cache')).toBe('0');
+    expect(fresh.upstream!.cluster).toBe('v2');
+  });
+
+  it('declares properties and sets Envoy filter state through foreign functions', async () => {
+    const host = probeHost();
+    const r = await host.request({ headers: { 'x-probe': 'filter-state' } });
+    expect(header(r, 'x-declare')).toBe('0');
+    expect(header(r, 'x-envoy-state')).toBe('0');
+    expect(new TextDecoder().decode(r.filterState.get('envoy.network.upstream_server_name'))).toBe('backend.local');
+  });
+});
+
+describe('SDK: failures', () => {
+  it('turns an abort into a critical log with file and line, and fails the stream closed', async () => {
+    const host = probeHost();
+    const r = await host.request({ headers: { 'x-probe': 'trap' } });
+    expect(r.status).toBe(503);
+    expect(r.localReply?.details).toBe('wasm_fail_stream');
+    const critical = host.logs.messages('critical').join('\n');
+    expect(critical).toMatch(/abort: probe asked to trap at test\/fixtures\/sdk-probe\/index\.ts:\d+:\d+/);
+    expect(critical).toMatch(/Wasm VM failed/);
+  });
+});
