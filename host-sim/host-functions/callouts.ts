@@ -4,7 +4,12 @@ import type { WasmVm } from '../vm.js';
 import type { HostServices } from './services.js';
 
 export function calloutFunctions(vm: WasmVm, services: HostServices) {
-  const contextId = () => vm.effectiveContextId || vm.currentContextId;
+  // cpp-host runs every callout on the root context of the calling context: the response
+  // arrives at that root context's id, whichever stream made the call.
+  const contextId = () => {
+    const context = vm.context();
+    return context?.kind === 'stream' ? context.rootContextId : context?.id ?? 0;
+  };
   const pairs = (ptr: number, size: number) => (size === 0 ? [] : decodePairs(vm.bytes(ptr, size)));
   return {
     proxy_http_call(uriPtr: number, uriSize: number, headersPtr: number, headersSize: number, bodyPtr: number, bodySize: number,

@@ -1,0 +1,237 @@
+// host-sim is a host, not a mirror of our SDK: hand-written modules, each exercising one rule
+// of Envoy's Proxy-Wasm host.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Host, PluginLoadError } from '../../host-sim/index.js';
+import { wat } from '../support/wat.js';
+
+const hosts: Host[] = [];
+afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
+function newHost(options: ConstructorParameters<typeof Host>[0] = {}): Host {
+  const host = new Host(options);
+  hosts.push(host);
+  return host;
+}
+
+/** A bump allocator every test module shares. */
+const MALLOC = `
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "malloc") (param $n i32) (result i32) (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (i32.add (local.get $n) (i32.const 8))))
+    (local.get $p))`;
+
+/** Reports the result of get_header_map_value on a missing key as response header x-get-result. */
+function missingHeaderModule(abi: '0_1_0' | '0_2_1'): string {
+  const params = abi === '0_1_0' ? '(param i32 i32)' : '(param i32 i32 i32)';
+  return `(module
+    (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+    (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 100) "x-missing")
+    (data (i32.const 120) "x-get-result")
+    ${MALLOC}
+    (func (export "proxy_abi_version_${abi}"))
+    (func (export "proxy_on_request_headers") ${params} (result i32)
+      (i32.store8 (i32.const 200) (i32.add (i32.const 48)
+        (call $get (i32.const 0) (i32.const 100) (i32.const 9) (i32.const 300) (i32.const 304))))
+      (drop (call $add (i32.const 0) (i32.const 120) (i32.const 12) (i32.const 200) (i32.const 1)))
+      (i32.const 0)))`;
+}
+
+describe('ABI versions', () => {
+  it('detects 0.1.0 from the marker and answers a missing header with Ok and an empty value', async () => {
+    const host = newHost();
+    const plugin = host.addPlugin({ module: await wat(missingHeaderModule('0_1_0')), name: 'abi010' });
+    expect(plugin.abi).toBe('0.1.0');
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-get-result', '0']);
+  });
+
+  it('answers the same call with NotFound under 0.2.1', async () => {
+    const host = newHost();
+    const plugin = host.addPlugin({ module: await wat(missingHeaderModule('0_2_1')), name: 'abi021' });
+    expect(plugin.abi).toBe('0.2.1');
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-get-result', '1']);
+  });
+
+  it('links proxy_get_configuration and proxy_continue_request only for 0.1.0', async () => {
+    const importing = (abi: string) => `(module
+      (import "env" "proxy_get_configuration" (func (param i32 i32) (result i32)))
+      (import "env" "proxy_continue_request" (func (result i32)))
+      (memory (export "memory") 1) ${MALLOC}
+      (func (export "proxy_abi_version_${abi}")))`;
+    const host = newHost();
+    expect(() => host.addPlugin({ module: new Uint8Array(0), name: 'x' })).toThrow(PluginLoadError);
+    host.addPlugin({ module: await wat(importing('0_1_0')), name: 'old' });
+    const load = async () => host.addPlugin({ module: await wat(importing('0_2_1')), name: 'new' });
+    await expect(load()).rejects.toThrow('Unable to create Wasm plugin new: Failed to load Wasm module due to a missing import: env.proxy_get_configuration');
+  });
+
+  it('rejects a module without an ABI marker', async () => {
+    const host = newHost();
+    const load = async () => host.addPlugin({ module: await wat(`(module (memory (export "memory") 1) ${MALLOC})`), name: 'nomarker' });
+    await expect(load()).rejects.toThrow('Unable to create Wasm plugin nomarker: Missing or unknown Proxy-Wasm ABI version');
+  });
+});
+
+describe('linking', () => {
+  it('uses Envoy\'s wording for an import type mismatch', async () => {
+    const host = newHost();
+    const load = async () => host.addPlugin({ name: 'mismatch', module: await wat(`(module
+      (import "env" "proxy_log" (func (param i32 i32) (result i32)))
+      (memory (export "memory") 1) ${MALLOC} (func (export "proxy_abi_version_0_2_1")))`) });
+    await expect(load()).rejects.toThrow('Failed to load Wasm module due to an import type mismatch: env.proxy_log, want: i32(i32, i32), but host exports: i32(i32, i32, i32)');
+  });
+
+  it('rejects a callback exported with the wrong signature', async () => {
+    const host = newHost();
+    const load = async () => host.addPlugin({ name: 'badsig', module: await wat(`(module
+      (memory (export "memory") 1) ${MALLOC} (func (export "proxy_abi_version_0_2_1"))
+      (func (export "proxy_on_request_headers") (param i32 i32) (result i32) (i32.const 0)))`) });
+    await expect(load()).rejects.toThrow('Unable to create Wasm plugin badsig: Bad function signature for: proxy_on_request_headers');
+  });
+
+  it('rejects a module without an allocator', async () => {
+    const host = newHost();
+    const load = async () => host.addPlugin({ name: 'nomalloc', module: await wat(`(module
+      (memory (export "memory") 1) (func (export "proxy_abi_version_0_2_1")))`) });
+    await expect(load()).rejects.toThrow('Wasm module is missing malloc function.');
+  });
+
+  it('rejects bytes that are not a module, and a file that does not exist', () => {
+    const host = newHost();
+    expect(() => host.addPlugin({ name: 'text', module: new TextEncoder().encode('not wasm') }))
+      .toThrow('Unable to create Wasm plugin text: Failed to load Wasm code: not a WebAssembly module');
+    expect(() => host.addPlugin({ module: '/nonexistent/filter.wasm' }))
+      .toThrow(/Unable to create Wasm plugin filter: cannot read the module \/nonexistent\/filter\.wasm: ENOENT/);
+  });
+});
+
+describe('start functions', () => {
+  const logging = (entry: string, calls: string) => `(module
+    (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+    (import "env" "proxy_get_property" (func $prop (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1) ${MALLOC}
+    (data (i32.const 100) "initializemain  start     ")
+    (func (export "proxy_abi_version_0_2_1"))
+    ${entry}
+    (func $calls ${calls}))`;
+
+  it('runs _initialize then main(0, 0), allowing proxy_log', async () => {
+    const host = newHost();
+    host.addPlugin({ name: 'reactor', module: await wat(logging(`
+      (func (export "_initialize") (drop (call $log (i32.const 2) (i32.const 100) (i32.const 10))))
+      (func (export "main") (param i32 i32) (result i32) (drop (call $log (i32.const 2) (i32.const 110) (i32.const 4))) (i32.const 0))`, '')) });
+    // base, canary and one worker each start the module.
+    expect(host.logs.messages('info')).toEqual(['initialize', 'main', 'initialize', 'main', 'initialize', 'main']);
+  });
+
+  it('runs _start when there is no _initialize', async () => {
+    const host = newHost();
+    host.addPlugin({ name: 'command', module: await wat(logging(`
+      (func (export "_start") (drop (call $log (i32.const 2) (i32.const 116) (i32.const 5))))`, '')) });
+    expect(host.logs.messages('info')).toEqual(['start', 'start', 'start']);
+  });
+
+  it('traps a start function that calls anything but proxy_log and WASI (restricted_callback)', async () => {
+    const host = newHost();
+    const load = async () => host.addPlugin({ name: 'eager', module: await wat(logging(`
+      (func (export "_initialize") (drop (call $prop (i32.const 100) (i32.const 4) (i32.const 300) (i32.const 304))))`, '')) });
+    await expect(load()).rejects.toThrow(/Unable to create Wasm plugin eager: _initialize trapped: restricted_callback: proxy_get_property/);
+  });
+
+  it('fails a module whose start section calls the host while instantiating', async () => {
+    const host = newHost();
+    const load = async () => host.addPlugin({ name: 'startsection', module: await wat(logging(`
+      (func $s (drop (call $log (i32.const 2) (i32.const 100) (i32.const 4)))) (start $s)`, '')) });
+    await expect(load()).rejects.toThrow(/startsection: the module's start section trapped while instantiating: proxy_log called from the module's start section/);
+  });
+});
+
+describe('shared data', () => {
+  it('rejects a write with a stale CAS and accepts the current one', async () => {
+    // On each request: set k unconditionally, read its cas, write with a cas no write had, then with the one read.
+    const host = newHost();
+    host.addPlugin({ name: 'cas', module: await wat(`(module
+      (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_get_shared_data" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1) ${MALLOC}
+      (data (i32.const 100) "k")
+      (data (i32.const 110) "x-stale")
+      (data (i32.const 120) "x-fresh")
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $set (i32.const 100) (i32.const 1) (i32.const 100) (i32.const 1) (i32.const 0)))
+        (drop (call $get (i32.const 100) (i32.const 1) (i32.const 300) (i32.const 304) (i32.const 308)))
+        (i32.store8 (i32.const 200) (i32.add (i32.const 48)
+          (call $set (i32.const 100) (i32.const 1) (i32.const 100) (i32.const 1) (i32.add (i32.load (i32.const 308)) (i32.const 1000)))))
+        (i32.store8 (i32.const 201) (i32.add (i32.const 48)
+          (call $set (i32.const 100) (i32.const 1) (i32.const 100) (i32.const 1) (i32.load (i32.const 308)))))
+        (drop (call $add (i32.const 0) (i32.const 110) (i32.const 7) (i32.const 200) (i32.const 1)))
+        (drop (call $add (i32.const 0) (i32.const 120) (i32.const 7) (i32.const 201) (i32.const 1)))
+        (i32.const 0)))`) });
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-stale', '8']);
+    expect(r.upstream!.headers).toContainEqual(['x-fresh', '0']);
+    expect(host.shared.get('', 'k')!.cas).toBeGreaterThan(1);
+  });
+});
+
+describe('traps mid-stream', () => {
+  const trapping = async () => wat(`(module
+    (memory (export "memory") 1) ${MALLOC}
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) unreachable))`);
+
+  it('fail closed: this and later streams get 503 wasm_fail_stream', async () => {
+    const host = newHost();
+    host.addPlugin({ name: 'trapper', module: await trapping() });
+    const first = await host.request();
+    expect(first.status).toBe(503);
+    expect(first.responseCodeDetails).toBe('wasm_fail_stream');
+    expect(first.upstream).toBeDefined();
+    const second = await host.request();
+    expect(second.status).toBe(503);
+    expect(second.upstream).toBeUndefined();
+    expect(host.logs.messages('critical')[0]).toMatch(/Wasm VM failed: proxy_on_response_headers trapped: unreachable/);
+  });
+
+  it('fail open: streams pass as if the filter were absent', async () => {
+    const host = newHost();
+    host.addPlugin({ name: 'trapper', module: await trapping(), failOpen: true });
+    expect((await host.request()).status).toBe(200);
+    expect((await host.request()).status).toBe(200);
+  });
+
+  it('a trap fails only the VM of the worker it happened on', async () => {
+    const host = newHost({ workers: 2 });
+    host.addPlugin({ name: 'trap-once', module: await wat(`(module
+      (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1) ${MALLOC}
+      (data (i32.const 100) "x-trap")
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (if (i32.eqz (call $get (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 300) (i32.const 304))) (then unreachable))
+        (i32.const 0)))`) });
+    expect((await host.request({ worker: 0, headers: { 'x-trap': '1' } })).status).toBe(503);
+    expect((await host.request({ worker: 0 })).status).toBe(503);
+    expect((await host.request({ worker: 1 })).status).toBe(200);
+  });
+});
+
+describe('streams that stop', () => {
+  it('reports a stream whose filter stops and never continues as stalled, without hanging', async () => {
+    const host = newHost();
+    host.addPlugin({ name: 'stopper', module: await wat(`(module
+      (memory (export "memory") 1) ${MALLOC}
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 1)))`) });
+    const r = await host.request();
+    expect(r.status).toBe(0);
+    expect(r.stalled).toMatchObject({ plugin: 'stopper', direction: 'request', phase: 'headers' });
+    expect(r.stalled!.description).toMatch(/stopped at request headers and nothing is left that could continue it/);
+    expect(r.upstream).toBeUndefined();
+  });
+});
