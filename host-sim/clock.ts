@@ -7,7 +7,7 @@ export class VirtualClock {
   /** Milliseconds since the Unix epoch. */
   private nowMs: number;
   private readonly startMs: number;
-  private timers: Timer[] = [];
+  private readonly timers = new Set<Timer>();
   private seq = 0;
 
   constructor(startMs = Date.UTC(2026, 0, 1)) {
@@ -26,18 +26,20 @@ export class VirtualClock {
   /** Runs `fire` when the clock reaches now + `delayMs`. */
   schedule(delayMs: number, fire: () => void): Timer {
     const timer = { at: this.nowMs + Math.max(0, delayMs), seq: this.seq++, fire, cancelled: false };
-    this.timers.push(timer);
+    this.timers.add(timer);
     return timer;
   }
 
   cancel(timer: Timer | undefined): void {
-    if (timer) timer.cancelled = true;
+    if (!timer) return;
+    timer.cancelled = true;
+    this.timers.delete(timer);
   }
 
   /** When the next live timer fires, or undefined when none is pending. */
   nextTimerAt(): number | undefined {
     let next: number | undefined;
-    for (const t of this.timers) if (!t.cancelled && (next === undefined || t.at < next)) next = t.at;
+    for (const t of this.timers) if (next === undefined || t.at < next) next = t.at;
     return next;
   }
 
@@ -46,15 +48,15 @@ export class VirtualClock {
     if (!(ms >= 0)) throw new RangeError(`cannot move the clock by ${ms} ms`);
     const target = this.nowMs + ms;
     for (;;) {
-      const due = this.timers
-        .filter((t) => !t.cancelled && t.at <= target)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      let due: Timer | undefined;
+      for (const t of this.timers) {
+        if (t.at <= target && (!due || t.at < due.at || (t.at === due.at && t.seq < due.seq))) due = t;
+      }
       if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
+      this.timers.delete(due);
       this.nowMs = Math.max(this.nowMs, due.at);
       due.fire();
     }
-    this.timers = this.timers.filter((t) => !t.cancelled);
     this.nowMs = target;
   }
 }

@@ -16,12 +16,15 @@ export class LogSink {
   level: LogLevelName = 'trace';
   /** Also print to stderr (useful while writing a test). */
   echo = false;
+  /** The most entries kept; older ones are dropped first, so long runs stay bounded. */
+  maxEntries = 100_000;
 
   levelNumber(): number { return LOG_LEVEL_NAMES.indexOf(this.level); }
 
   write(entry: LogEntry): void {
     if (LOG_LEVEL_NAMES.indexOf(entry.level) < this.levelNumber()) return;
     this.entries.push(entry);
+    if (this.entries.length > this.maxEntries) this.entries.splice(0, this.entries.length - this.maxEntries);
     if (this.echo) process.stderr.write(`[${entry.level}] wasm log ${entry.plugin}: ${entry.message}\n`);
   }
 

@@ -32,7 +32,7 @@ export interface UpstreamResponse {
 export interface StreamHost {
   route(headers: HeaderList): RouteDecision;
   /** Sends the request to the chosen cluster. */
-  upstream(request: UpstreamRequest): { response: Promise<UpstreamResponse>; kind: 'network' | 'handler' };
+  upstream(request: UpstreamRequest): { response: UpstreamResponse | Promise<UpstreamResponse>; kind: 'network' | 'handler' };
   now(): number;
   track(work: Promise<unknown>, kind: 'network' | 'handler'): () => void;
   readonly clock: { schedule(delayMs: number, fire: () => void): unknown; cancel(timer: never): void };
@@ -473,7 +473,18 @@ export class HttpStream {
     this.requestBodySize = this.upstreamBody.length;
     this.upstreamInfo = { cluster: decision.cluster, headers: request.headers, body: request.body, trailers: request.trailers };
     this.responding = true;
-    const { response, kind } = this.host.upstream(request);
+    let answer: ReturnType<StreamHost['upstream']>;
+    try {
+      answer = this.host.upstream(request);
+    } catch (error) {
+      this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`);
+      return;
+    }
+    const { response, kind } = answer;
+    if (!(response instanceof Promise)) {
+      this.onUpstreamResponse(response);
+      return;
+    }
     let forget = () => {};
     const timer = this.host.clock.schedule(this.host.routeTimeoutMs, () => {
       forget();

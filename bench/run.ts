@@ -1,0 +1,81 @@
+// npm run bench: what the SDK and host-sim cost, as ratios against baselines measured in the
+// same run. Never asserted in tests: timings belong here.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from '@bytecodealliance/jco';
+import { buildFilters, DIST_DIR, ROOT } from '../cli/build.js';
+import { Host, type PluginSpec } from '../host-sim/index.js';
+import { buildPortable } from '../test/support/compile.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100_000);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+interface Subject { label: string; plugin?: PluginSpec; host?: Host; samples: number[] }
+
+/**
+ * Median ns per request through each subject's chain in host-sim. Subjects are measured in
+ * rotation, run after run, so drift in the machine's speed affects them all alike.
+ */
+async function measure(subjects: Subject[]): Promise<Map<string, number>> {
+  const request = { path: '/bench', headers: { 'user-agent': 'bench' } };
+  for (const s of subjects) {
+    // Envoy's default log level is info: debug messages cost what building them costs.
+    s.host = new Host({ generateRequestId: false, logLevel: 'info', clusters: { backend: () => ({ status: 200 }) } });
+    if (s.plugin) s.host.addPlugin(s.plugin);
+    for (let i = 0; i < 5_000; i++) await s.host.request(request);
+  }
+  for (let run = 0; run < RUNS; run++) {
+    for (const s of subjects) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < REQUESTS; i++) await s.host!.request(request);
+      s.samples.push(Number(process.hrtime.bigint() - start) / REQUESTS);
+    }
+  }
+  for (const s of subjects) s.host!.close();
+  return new Map(subjects.map((s) => [s.label, median(s.samples)]));
+}
+
+function row(cells: (string | number)[]): string {
+  return cells.map((c, i) => (i === 0 ? String(c).padEnd(44) : String(c).padStart(14))).join('');
+}
+
+async function main(): Promise<void> {
+  console.log(`Building modules (runs: ${RUNS} x ${REQUESTS} requests each, median reported) ...`);
+  await buildFilters(['add-header'], { debug: false });
+  const portable = join(ROOT, 'bench', 'fixtures', 'add-header-portable.ts');
+  const theirs = await buildPortable(portable, 'bench-add-header', 'proxy-runtime');
+  const ours = await buildPortable(portable, 'bench-add-header', 'wasm-filter-kit');
+  const passThrough = await parse(readFileSync(join(ROOT, 'bench', 'fixtures', 'pass-through.wat'), 'utf8'));
+
+  const results = await measure([
+    { label: 'baseline', plugin: { module: passThrough, name: 'pass-through' }, samples: [] },
+    { label: 'none', samples: [] },
+    { label: 'theirs', plugin: { module: theirs, rootId: 'add_header', configuration: 'v' }, samples: [] },
+    { label: 'ours', plugin: { module: ours, rootId: 'add_header', configuration: 'v' }, samples: [] },
+    { label: 'filter', plugin: { module: join(DIST_DIR, 'add-header.wasm'), rootId: 'add-header',
+      configuration: { request_headers: { 'x-added-request': 'v' }, response_headers: { 'x-added-response': 'v' } } }, samples: [] },
+  ]);
+  const [baseline, noFilter, theirsNs, oursNs, filterNs] = ['baseline', 'none', 'theirs', 'ours', 'filter'].map((k) => results.get(k)!);
+
+  console.log('\nSDK: add-header (same source) in host-sim');
+  console.log(row(['build', 'module bytes', 'ns/request', 'above baseline']));
+  console.log(row(['@solo-io/proxy-runtime 0.1.8 + AS 0.14.9', statSync(theirs).size, theirsNs.toFixed(0), (theirsNs - baseline).toFixed(0)]));
+  console.log(row(['wasm-filter-kit + AS 0.28', statSync(ours).size, oursNs.toFixed(0), (oursNs - baseline).toFixed(0)]));
+  console.log(row(['filters/add-header (JSON config, validation)', statSync(join(DIST_DIR, 'add-header.wasm')).size, filterNs.toFixed(0), (filterNs - baseline).toFixed(0)]));
+  console.log(`ratio ours/proxy-runtime: size ${(statSync(ours).size / statSync(theirs).size).toFixed(2)}, ` +
+    `ns per request above the pass-through baseline ${((oursNs - baseline) / (theirsNs - baseline)).toFixed(2)} (goal: <= 0.50)`);
+
+  console.log('\nhost-sim throughput on one core');
+  console.log(row(['chain', 'ns/request', 'requests/s']));
+  console.log(row(['no filter (router only)', noFilter.toFixed(0), Math.round(1e9 / noFilter)]));
+  console.log(row(['pass-through module', baseline.toFixed(0), Math.round(1e9 / baseline)]));
+  console.log(row(['add-header (filters/add-header)', filterNs.toFixed(0), Math.round(1e9 / filterNs)]));
+  console.log(`ratio pass-through/no filter: ${(baseline / noFilter).toFixed(2)}; goal: pass-through >= 100000 requests/s`);
+}
+
+await main();
