@@ -89,9 +89,6 @@ export class MetricStore {
 
   all(): Metric[] { return [...this.byId.values()]; }
 
-  /** Envoy's internal name of a custom metric. */
-  static internalName(name: string): string { return `wasmcustom.${name}`; }
-
   /**
    * The metrics in Prometheus text format, as Envoy's /stats/prometheus shows them: tags
    * extracted with `statsTags` (each regex's first group is the value and is cut out of the name).

@@ -1,0 +1,140 @@
+// The filter chain, the router and its route table, workers, metrics output and trap locations.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Host, type HostOptions } from '../../host-sim/index.js';
+import { filterModule, fixtureModule } from '../support/modules.js';
+
+const hosts: Host[] = [];
+afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
+function newHost(options: HostOptions): Host {
+  const host = new Host(options);
+  hosts.push(host);
+  return host;
+}
+const clusters = { v1: () => ({ status: 200, body: 'v1' }), v2: () => ({ status: 200, body: 'v2' }) };
+
+describe('router', () => {
+  it('matches path prefix, exact path, regex and headers in order', async () => {
+    const host = newHost({ clusters, routes: [
+      { name: 'exact', match: { path: '/exact' }, cluster: 'v2' },
+      { name: 'regex', match: { regex: '/items/[0-9]+' }, cluster: 'v2' },
+      { name: 'header', match: { prefix: '/', headers: [{ name: 'x-canary', present: true }] }, cluster: 'v2' },
+      { name: 'rest', match: { prefix: '/' }, cluster: 'v1' },
+    ] });
+    expect((await host.request({ path: '/exact' })).upstream!.cluster).toBe('v2');
+    expect((await host.request({ path: '/exact/more' })).upstream!.cluster).toBe('v1');
+    expect((await host.request({ path: '/items/42?x=1' })).upstream!.cluster).toBe('v2');
+    expect((await host.request({ path: '/items/abc' })).upstream!.cluster).toBe('v1');
+    const canary = await host.request({ headers: { 'x-canary': '' } });
+    expect(canary.upstream!.cluster).toBe('v2');
+    expect(canary.route!.route!.name).toBe('header');
+  });
+
+  it('routes by cluster_header and answers 503 for a missing or unknown cluster', async () => {
+    const host = newHost({ clusters, routes: [{ match: { prefix: '/' }, clusterHeader: 'x-cluster' }] });
+    expect((await host.request({ headers: { 'x-cluster': 'v2' } })).upstream!.cluster).toBe('v2');
+    const missing = await host.request();
+    expect(missing.status).toBe(503);
+    expect(missing.responseCodeDetails).toBe('cluster_header_missing');
+    const unknown = await host.request({ headers: { 'x-cluster': 'v9' } });
+    expect(unknown.status).toBe(503);
+    expect(unknown.responseCodeDetails).toBe('cluster_not_found: v9');
+  });
+
+  it('answers 404 when no route matches', async () => {
+    const host = newHost({ clusters, routes: [{ match: { prefix: '/api' }, cluster: 'v1' }] });
+    const r = await host.request({ path: '/other' });
+    expect(r.status).toBe(404);
+    expect(r.upstream).toBeUndefined();
+  });
+
+  it('splits weighted clusters by weight, repeatably for a seed', async () => {
+    const options: HostOptions = { clusters, seed: 7, routes: [{ match: { prefix: '/' }, weightedClusters: [{ name: 'v1', weight: 90 }, { name: 'v2', weight: 10 }] }] };
+    const count = async (host: Host) => {
+      let v2 = 0;
+      for (let i = 0; i < 2000; i++) if ((await host.request()).upstream!.cluster === 'v2') v2++;
+      return v2;
+    };
+    const first = await count(newHost(options));
+    expect(first).toBeGreaterThan(140);
+    expect(first).toBeLessThan(260);
+    expect(await count(newHost(options))).toBe(first);
+  });
+
+  it('times out an upstream that never answers after 15 s of virtual time', async () => {
+    const host = newHost({ clusters: { slow: () => new Promise(() => {}) } });
+    const r = await host.request({}, { advanceClock: true });
+    expect(r.status).toBe(504);
+    expect(r.responseCodeDetails).toBe('upstream_response_timeout');
+  });
+});
+
+describe('filter chain', () => {
+  it('runs filters in order on the request and in reverse on the response', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }) } });
+    host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header', name: 'first',
+      configuration: { request_headers: { 'x-order': 'first' }, response_headers: { 'x-order': 'first' } } });
+    host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header', name: 'second',
+      configuration: { request_headers: { 'x-order': 'second' }, response_headers: { 'x-order': 'second' } } });
+    const r = await host.request();
+    // replace: the last writer wins. Requests meet "first" then "second"; responses the reverse.
+    expect(r.upstream!.headers.filter(([k]) => k === 'x-order')).toEqual([['x-order', 'second']]);
+    expect(r.headers.filter(([k]) => k === 'x-order')).toEqual([['x-order', 'first']]);
+  });
+
+  it('a local reply skips the filters after the sender and returns through those before it', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }) } });
+    host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header', name: 'outer', configuration: { response_headers: { 'x-outer': 'seen' } } });
+    host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
+    host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header', name: 'inner', configuration: { request_headers: { 'x-inner': 'seen' }, response_headers: { 'x-inner': 'seen' } } });
+    const r = await host.request({ headers: { 'x-probe': 'deny' } });
+    expect(r.status).toBe(418);
+    expect(r.headers).toContainEqual(['x-outer', 'seen']);
+    expect(r.headers.some(([k]) => k === 'x-inner')).toBe(false);
+    expect(r.localReply!.plugin).toBe('probe');
+  });
+});
+
+describe('workers', () => {
+  it('interleaves streams on different workers deterministically', async () => {
+    const host = newHost({ workers: 2, clusters: { backend: () => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 5)) } });
+    host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
+    const a = host.startRequest({ worker: 0, headers: { 'x-probe': 'shared' } });
+    const b = host.startRequest({ worker: 1, headers: { 'x-probe': 'shared' } });
+    const c = host.startRequest({ worker: 0, headers: { 'x-probe': 'shared' } });
+    const values = await Promise.all([a, b, c].map(async (s) => (await host.wait(s)).headers.find(([k]) => k === 'x-shared-value')![1]));
+    expect(values).toEqual(['1', '2', '3']);
+    expect(host.plugins[0].vms).toHaveLength(2);
+  });
+
+  it('refuses a worker that does not exist', () => {
+    const host = newHost({ workers: 2 });
+    expect(() => host.startRequest({ worker: 2 })).toThrow('worker 2 does not exist (the host has 2)');
+  });
+});
+
+describe('metrics in Prometheus format', () => {
+  it('applies stats_tags the way Envoy does', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }) } });
+    host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
+    await host.request({ headers: { 'x-probe': 'metrics' } });
+    const text = host.prometheus([{ tag_name: 'kind', regex: '^((.+?)\\.)' }]);
+    expect(text).toContain('# TYPE requests counter');
+    expect(text).toContain('requests{kind="probe"} 1');
+    expect(text).toContain('# TYPE request_bytes histogram');
+    expect(text).toContain('request_bytes_bucket{kind="probe",le="250"} 1');
+    expect(text).toContain('request_bytes_count{kind="probe"} 1');
+  });
+});
+
+describe('traps in debug builds', () => {
+  it('names the AssemblyScript file and line from the source map', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }) } });
+    host.addPlugin({ module: fixtureModule('sdk-probe.debug'), rootId: 'probe' });
+    const r = await host.request({ headers: { 'x-probe-trap-at': 'response-headers' } });
+    expect(r.status).toBe(503);
+    const source = readFileSync('test/fixtures/sdk-probe/index.ts', 'utf8').split('\n');
+    const line = source.findIndex((l) => l.includes('unreachable();')) + 1;
+    expect(host.logs.messages('critical').join('\n')).toMatch(new RegExp(`proxy_on_response_headers trapped: unreachable \\(at .*test/fixtures/sdk-probe/index\\.ts:${line}:\\d+\\)`));
+  });
+});
