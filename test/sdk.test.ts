@@ -288,3 +288,22 @@ describe('SDK: failures', () => {
     expect(critical).toMatch(/Wasm VM failed/);
   });
 });
+
+describe('SDK: trailers and gRPC streams', () => {
+  it('sees and changes request and response trailers', async () => {
+    const host = probeHost({ clusters: { backend: () => ({ status: 200, body: 'x', trailers: { 'grpc-status': '0', 'grpc-message': 'ok' } }) } });
+    const r = await host.request({ method: 'POST', body: 'data', trailers: { 'x-checksum': 'abc' } });
+    expect(r.upstream!.trailers).toEqual([['x-checksum', 'abc'], ['x-trailer-added', 'yes']]);
+    expect(r.trailers).toContainEqual(['grpc-message', 'rewritten by probe']);
+    expect(header(r, 'x-seen-request-trailers')).toBe('1');
+    expect(header(r, 'x-seen-eos')).toBe('0');
+  });
+
+  it('opens a gRPC stream, sends messages and receives the replies', async () => {
+    const host = probeHost({ clusters: { chat: { grpc: (call) => ({ response: new TextEncoder().encode(`re:${new TextDecoder().decode(call.message)}`) }) } } });
+    const r = await host.request({ headers: { 'x-probe': 'grpc-stream', 'x-probe-cluster': 'chat' } });
+    expect(r.upstream!.headers).toContainEqual(['x-stream-messages', 're:one|re:two']);
+    expect(r.upstream!.headers).toContainEqual(['x-stream-status', '0']);
+    expect(host.callouts[0]).toMatchObject({ kind: 'grpc-stream', service: 'probe.Chat', method: 'Talk', outcome: '0' });
+  });
+});
