@@ -1,13 +1,13 @@
 // Filters written for @solo-io/proxy-runtime 0.1.8: built unchanged with that package and
 // AssemblyScript 0.14.9, and built with our SDK after changing only their import specifiers.
 // Both builds run in host-sim and must behave alike.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkModule } from '../cli/check.js';
 import { ROOT } from '../cli/build.js';
 import { Host } from '../host-sim/index.js';
-import { BUILD_DIR } from './support/compile.js';
+import { BUILD_DIR, buildPortable } from './support/compile.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -27,6 +27,16 @@ describe('porting from @solo-io/proxy-runtime', () => {
     for (const [before, after] of changed) {
       expect(before.replace('@solo-io/proxy-runtime', 'wasm-filter-kit/assembly')).toBe(after);
     }
+  });
+
+  it('exports every name @solo-io/proxy-runtime 0.1.8 exports', async () => {
+    const index = readFileSync(join(ROOT, 'node_modules', 'proxy-runtime-0.1.8', 'assembly', 'index.ts'), 'utf8');
+    const names = [...index.matchAll(/export\s*{([^}]*)}/g)].flatMap((m) => m[1].split(',').map((n) => n.trim())).filter(Boolean);
+    expect(names).toContain('stream_context');
+    // Importing a name a module does not export is a compile error in AssemblyScript.
+    const source = join(BUILD_DIR, 'all-names.ts');
+    writeFileSync(source, `export * from "@solo-io/proxy-runtime/proxy";\nimport { ${names.join(', ')} } from "@solo-io/proxy-runtime";\n`);
+    await expect(buildPortable(source, 'all-names', 'wasm-filter-kit')).resolves.toMatch(/all-names\.wasm-filter-kit\.wasm$/);
   });
 
   it('our build of the hello world is smaller and uses ABI 0.2.1', () => {

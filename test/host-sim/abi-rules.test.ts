@@ -221,6 +221,50 @@ describe('traps mid-stream', () => {
   });
 });
 
+describe('http_call', () => {
+  // Calls http_call to cluster "auth" with the headers at 400 (a pairs buffer) and reports the
+  // result as x-call-result.
+  const caller = (pairs: string, size: number) => wat(`(module
+    (import "env" "proxy_http_call" (func $call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1) ${MALLOC}
+    (data (i32.const 100) "auth")
+    (data (i32.const 120) "x-call-result")
+    (data (i32.const 400) "${pairs}")
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+      (i32.store8 (i32.const 200) (i32.add (i32.const 48)
+        (call $call (i32.const 100) (i32.const 4) (i32.const 400) (i32.const ${size}) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 300))))
+      (drop (call $add (i32.const 0) (i32.const 120) (i32.const 13) (i32.const 200) (i32.const 1)))
+      (i32.const 0)))`);
+  const le = (n: number) => [n, 0, 0, 0].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+  const pairs = (entries: [string, string][]) => {
+    let text = le(entries.length);
+    for (const [k, v] of entries) text += le(k.length) + le(v.length);
+    for (const [k, v] of entries) text += `${k}\\00${v}\\00`;
+    const size = 4 + entries.length * 8 + entries.reduce((n, [k, v]) => n + k.length + v.length + 2, 0);
+    return { text, size };
+  };
+
+  it('requires :method, :path and :authority (BadArgument without :authority)', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }), auth: () => ({ status: 200 }) } });
+    const without = pairs([[':method', 'GET'], [':path', '/auth']]);
+    host.addPlugin({ name: 'no-authority', module: await caller(without.text, without.size) });
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-call-result', '2']);
+    expect(host.callouts).toEqual([]);
+  });
+
+  it('accepts a call with all three and records it', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }), auth: () => ({ status: 200 }) } });
+    const full = pairs([[':method', 'GET'], [':path', '/auth'], [':authority', 'auth']]);
+    host.addPlugin({ name: 'caller', module: await caller(full.text, full.size) });
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-call-result', '0']);
+    expect(host.callouts[0]).toMatchObject({ kind: 'http', cluster: 'auth', token: 4 });
+  });
+});
+
 describe('streams that stop', () => {
   it('reports a stream whose filter stops and never continues as stalled, without hanging', async () => {
     const host = newHost();
