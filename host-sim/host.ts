@@ -330,16 +330,21 @@ export class Host implements HostServices, StreamHost, PluginHost {
     return { result: WasmResult.Ok, token };
   }
 
-  private settleHttp(pending: PendingCallout, response: UpstreamResponse | undefined, outcome: string): void {
-    if (pending.settled) return;
+  /** Marks a callout finished; true when its context can still receive the result. */
+  private finish(pending: PendingCallout, outcome: string): boolean {
+    if (pending.settled) return false;
     pending.settled = true;
     pending.record.outcome = outcome;
     this.clock.cancel(pending.timer);
     pending.forget?.();
     this.calloutsByToken.delete(this.key(pending.vm, pending.record.token));
-    const { vm, contextId } = pending;
     // Envoy cancels the callouts of a context that is gone.
-    if (!vm.contexts.has(contextId) || vm.failed) return;
+    return pending.vm.contexts.has(pending.contextId) && !pending.vm.failed;
+  }
+
+  private settleHttp(pending: PendingCallout, response: UpstreamResponse | undefined, outcome: string): void {
+    if (!this.finish(pending, outcome)) return;
+    const { vm, contextId } = pending;
     if (!response || response.reset) {
       vm.call('proxy_on_http_call_response', contextId, contextId, pending.record.token, 0, 0, 0);
       return;
@@ -388,14 +393,8 @@ export class Host implements HostServices, StreamHost, PluginHost {
   }
 
   private settleGrpc(pending: PendingCallout, reply: GrpcReply, outcome: string): void {
-    if (pending.settled) return;
-    pending.settled = true;
-    pending.record.outcome = outcome;
-    this.clock.cancel(pending.timer);
-    pending.forget?.();
-    this.calloutsByToken.delete(this.key(pending.vm, pending.record.token));
+    if (!this.finish(pending, outcome)) return;
     const { vm, contextId } = pending;
-    if (!vm.contexts.has(contextId) || vm.failed) return;
     const token = pending.record.token;
     const status = reply.status ?? 0;
     const deliver = (name: string, data: typeof vm.callbackData, ...args: number[]) => {
@@ -447,10 +446,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     const pending = this.calloutsByToken.get(this.key(vm, token));
     if (!pending) return WasmResult.NotFound;
     pending.cancel?.();
-    pending.settled = true;
-    pending.record.outcome = 'cancelled';
-    this.clock.cancel(pending.timer);
-    this.calloutsByToken.delete(this.key(vm, token));
+    this.finish(pending, 'cancelled');
     return WasmResult.Ok;
   }
 
