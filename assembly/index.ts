@@ -16,6 +16,7 @@ export * from "./stream";
 export * from "./foreign";
 export * from "./protobuf";
 export * from "./json";
+export * from "./regex";
 export {
   BaseContext, RootContext, Context, registerRootContext, RootContextFactory,
   HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult,

@@ -7,6 +7,7 @@ export default async function setup(): Promise<void> {
   await buildFilters();
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe');
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe', 'debug');
+  await buildFixture(join('test', 'fixtures', 'regex-probe', 'index.ts'), 'regex-probe');
   const fixtures = join(ROOT, 'test', 'fixtures', 'proxy-runtime');
   for (const name of ['hello-world', 'auth']) {
     await buildPortable(join(fixtures, `${name}.ts`), name, 'proxy-runtime');

@@ -1,0 +1,106 @@
+// The SDK's RE2-dialect regex engine, run inside a module in host-sim.
+import { afterAll, describe, expect, it } from 'vitest';
+import { Host, PluginLoadError } from '../host-sim/index.js';
+import { fixtureModule } from './support/modules.js';
+
+const host = new Host({ clusters: { backend: () => ({ status: 200 }) } });
+afterAll(() => host.close());
+
+interface Outcome { error?: string; full?: boolean[]; partial?: boolean[] }
+
+/** Compiles each pattern in the module and matches its inputs; returns what the module saw. */
+async function run(cases: { pattern: string; inputs?: string[] }[]): Promise<Outcome[]> {
+  const scoped = new Host({ clusters: { backend: () => ({ status: 200 }) } });
+  try {
+    scoped.addPlugin({ module: fixtureModule('regex-probe'), rootId: 'regex', configuration: { cases: cases.map((c) => ({ inputs: [], ...c })) } });
+    return JSON.parse((await scoped.request()).body);
+  } finally {
+    scoped.close();
+  }
+}
+
+const matching: [string, string, boolean, boolean][] = [
+  // pattern, input, full match, partial match
+  ['abc', 'abc', true, true],
+  ['abc', 'xabcx', false, true],
+  ['a.c', 'a-c', true, true],
+  ['a.c', 'a\nc', false, false],
+  ['(?s)a.c', 'a\nc', true, true],
+  ['a*', '', true, true],
+  ['a+b', 'aaab', true, true],
+  ['a+b', 'b', false, false],
+  ['colou?r', 'color', true, true],
+  ['x{2,3}', 'xxx', true, true],
+  ['x{2,3}', 'xxxx', false, true],
+  ['x{2}', 'x', false, false],
+  ['x{2,}', 'xxxxxxx', true, true],
+  ['[a-c]+', 'abcab', true, true],
+  ['[^0-9]+', 'abc', true, true],
+  ['[^0-9]+', 'ab1', false, true],
+  ['\\d{3}-\\d{4}', '555-1234', true, true],
+  ['\\w+@\\w+\\.com', 'joe@example.com', true, true],
+  ['\\s', 'a b', false, true],
+  ['[[:alpha:]]+', 'Hello', true, true],
+  ['[\\d\\-]+', '12-34', true, true],
+  ['cat|dog', 'dog', true, true],
+  ['^/api/v[12]/', '/api/v2/users', false, true],
+  ['/api/v[12]/.*', '/api/v2/users', true, true],
+  ['(?i)GET|POST', 'post', true, true],
+  ['(?:ab)+', 'ababab', true, true],
+  ['(?P<id>[0-9]+)', '42', true, true],
+  ['foo$', 'a foo', false, true],
+  ['^foo', 'a foo', false, false],
+  ['\\bfoo\\b', 'a foo b', false, true],
+  ['\\bfoo\\b', 'afoob', false, false],
+  ['a\\.b', 'a.b', true, true],
+  ['a\\.b', 'axb', false, false],
+  ['\\x41', 'A', true, true],
+  ['a{,2}', 'a{,2}', true, true],
+];
+
+describe('regex: RE2 syntax and full-match semantics', () => {
+  it('matches as RE2 does', async () => {
+    const results = await run(matching.map(([pattern, input]) => ({ pattern, inputs: [input] })));
+    matching.forEach(([pattern, input, full, partial], i) => {
+      expect(results[i].error, pattern).toBeUndefined();
+      expect(results[i].full![0], `${pattern} full-matches ${JSON.stringify(input)}`).toBe(full);
+      expect(results[i].partial![0], `${pattern} partially matches ${JSON.stringify(input)}`).toBe(partial);
+    });
+  });
+
+  const errors: [string, RegExp][] = [
+    ['(abc', /missing closing \) at position 0/],
+    ['abc)', /unexpected \) at position 3/],
+    ['[a-', /missing closing \] at position 0/],
+    ['[z-a]', /invalid character class range at position 1/],
+    ['*a', /missing argument to repetition operator at position 0/],
+    ['a**', /bad repetition operator at position 2/],
+    ['(a)\\1', /backreferences are not supported \(RE2 syntax\) at position 3/],
+    ['foo(?=bar)', /lookahead \(\?= is not supported \(RE2 syntax\) at position 3/],
+    ['(?<=a)b', /lookbehind is not supported/],
+    ['a{1001}', /bad repetition operator: count above 1000/],
+    ['a{3,2}', /bad repetition operator: \{3,2\}/],
+    ['\\q', /invalid escape sequence \\q at position 0/],
+    ['abc\\', /trailing backslash/],
+    ['[[:nope:]]', /invalid character class range \[:nope:\]/],
+    ['(?x)a', /invalid or unsupported flag 'x'/],
+    ['((a{1000}){1000}){1000}', /expression too large/],
+  ];
+  it('rejects what RE2 rejects, naming the problem and its position', async () => {
+    const results = await run(errors.map(([pattern]) => ({ pattern })));
+    errors.forEach(([pattern, message], i) => expect(results[i].error, pattern).toMatch(message));
+  });
+
+  it('answers input that makes backtracking engines explode (2^5000 steps there; linear here)', async () => {
+    const input = `${'a'.repeat(5000)}!`;
+    const results = await run([{ pattern: '(a+)+$', inputs: [input] }, { pattern: '(a|aa)*b', inputs: [input] }]);
+    expect(results.map((r) => r.full![0])).toEqual([false, false]);
+    expect(results.map((r) => r.partial![0])).toEqual([false, false]);
+  });
+});
+
+describe('regex fixture', () => {
+  it('is refused with the JSON error when its configuration is not JSON', () => {
+    expect(() => host.addPlugin({ module: fixtureModule('regex-probe'), rootId: 'regex', configuration: '{' })).toThrow(PluginLoadError);
+  });
+});
