@@ -17,6 +17,9 @@ export * from "./foreign";
 export * from "./protobuf";
 export * from "./json";
 export * from "./regex";
+export * from "./duration";
+export * from "./net";
+export { ConfigReader } from "./config";
 export {
   BaseContext, RootContext, Context, registerRootContext, RootContextFactory,
   HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult,

@@ -57,3 +57,74 @@ export class ProtoWriter {
     return out;
   }
 }
+
+/** Reads protobuf wire format field by field (for responses of gRPC services). */
+export class ProtoReader {
+  private pos: i32 = 0;
+  /** The field number and wire type of the field just read by next(). */
+  field: u32 = 0;
+  wire: u32 = 0;
+  /** Set when the message was truncated or malformed; reading stops. */
+  failed: bool = false;
+
+  private readonly end: i32;
+
+  constructor(private readonly buffer: ArrayBuffer, start: i32 = 0, end: i32 = -1) {
+    this.pos = start;
+    this.end = end < 0 ? buffer.byteLength : end;
+  }
+
+  /** Advances to the next field; false at the end (or on malformed input). */
+  next(): bool {
+    if (this.failed || this.pos >= this.end) return false;
+    const tag = this.varint();
+    if (this.failed) return false;
+    this.field = <u32>(tag >> 3);
+    this.wire = <u32>(tag & 7);
+    return this.field != 0;
+  }
+
+  varint(): u64 {
+    let result: u64 = 0;
+    let shift: u64 = 0;
+    while (true) {
+      if (this.pos >= this.end || shift > 63) { this.failed = true; return 0; }
+      const b = load<u8>(changetype<usize>(this.buffer) + <usize>this.pos);
+      this.pos++;
+      result |= (<u64>(b & 0x7f)) << shift;
+      if ((b & 0x80) == 0) return result;
+      shift += 7;
+    }
+  }
+
+  /** A length-delimited field as [start, end) offsets into the buffer. */
+  private span(): i32 {
+    const length = <i32>this.varint();
+    if (this.failed || length < 0 || this.pos + length > this.end) { this.failed = true; return this.pos; }
+    const from = this.pos;
+    this.pos += length;
+    return from;
+  }
+
+  string(): string {
+    const from = this.span();
+    if (this.failed) return "";
+    return String.UTF8.decodeUnsafe(changetype<usize>(this.buffer) + <usize>from, <usize>(this.pos - from));
+  }
+
+  /** A nested message, read with its own reader. */
+  message(): ProtoReader {
+    const from = this.span();
+    return new ProtoReader(this.buffer, from, this.failed ? from : this.pos);
+  }
+
+  /** Skips the current field's value. */
+  skip(): void {
+    if (this.wire == 0) this.varint();
+    else if (this.wire == 1) this.pos += 8;
+    else if (this.wire == 2) this.span();
+    else if (this.wire == 5) this.pos += 4;
+    else this.failed = true;
+    if (this.pos > this.end) this.failed = true;
+  }
+}

@@ -19,16 +19,31 @@ export class SharedData {
     return this.store(vmId).get(key);
   }
 
-  /** cas 0 writes unconditionally; otherwise the stored cas must match (else CasMismatch). */
+  /**
+   * cas 0 writes unconditionally; otherwise an existing key's cas must match (else
+   * CasMismatch). As in cpp-host, a key that does not exist yet is created whatever the cas.
+   */
   set(vmId: string, key: string, value: Uint8Array, cas: number): number {
     const store = this.store(vmId);
     const current = store.get(key);
     if (cas !== 0 && current && current.cas !== cas) return WasmResult.CasMismatch;
-    if (cas !== 0 && !current) return WasmResult.CasMismatch;
+    if (cas !== 0 && current && this.conflicts > 0) {
+      this.conflicts--;
+      return WasmResult.CasMismatch;
+    }
     store.set(key, { value: value.slice(), cas: this.nextCas++ });
     return WasmResult.Ok;
   }
 
+  private conflicts = 0;
+
+  /**
+   * Makes the next `count` conditional writes fail with CasMismatch, as if another worker had
+   * written in between: how a test drives a filter's CAS retry path deterministically.
+   */
+  injectConflicts(count: number): void { this.conflicts = count; }
+
+  /** The keys stored for `vmId` (what a plugin keeps in shared data). */
   keys(vmId: string): string[] { return [...this.store(vmId).keys()]; }
 }
 

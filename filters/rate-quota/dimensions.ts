@@ -1,0 +1,67 @@
+// A request's dimension values: each dimension's sources are tried in order, the first value wins.
+import { HeaderMapTypeValues, addressWithoutPort, getHeader, getPropertyString } from "../../assembly";
+import { Dimension, RateQuotaConfig, Source } from "./config";
+
+function urlPath(): string | null {
+  const path = getHeader(HeaderMapTypeValues.RequestHeaders, ":path");
+  if (path === null) return null;
+  const query = path.indexOf("?");
+  return query < 0 ? path : path.substring(0, query);
+}
+
+function sourceAddress(): string | null {
+  const address = getPropertyString(["source", "address"]);
+  return address === null ? null : addressWithoutPort(address);
+}
+
+function evaluate(source: Source): string | null {
+  const kind = source.kind;
+  if (kind == "header") return getHeader(HeaderMapTypeValues.RequestHeaders, source.text);
+  if (kind == "constant") return source.text;
+  if (kind == "method") return getHeader(HeaderMapTypeValues.RequestHeaders, ":method");
+  if (kind == "property") return getPropertyString(source.property);
+  if (kind == "source_address") return sourceAddress();
+  if (kind == "path") {
+    const path = urlPath();
+    if (path === null) return null;
+    let matched = true;
+    if (source.pathMatch == "exact") matched = path == source.pathText;
+    else if (source.pathMatch == "prefix") matched = path.startsWith(source.pathText);
+    else if (source.pathMatch == "regex") matched = source.regex!.fullMatch(path);
+    if (!matched) return null;
+    return source.text.length > 0 ? source.text : path;
+  }
+  // source_cidr
+  const address = sourceAddress();
+  if (address === null) return null;
+  for (let i = 0; i < source.cidrs.length; i++) {
+    if (source.cidrs[i].contains(address)) return source.text.length > 0 ? source.text : source.cidrs[i].text;
+  }
+  return null;
+}
+
+function value(dimension: Dimension): string | null {
+  for (let i = 0; i < dimension.sources.length; i++) {
+    const v = evaluate(dimension.sources[i]);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/** Dimension values for the current request, computed once each and only when a quota asks. */
+export class DimensionValues {
+  private values: Array<string | null> = [];
+  private known: bool[] = [];
+
+  constructor(private config: RateQuotaConfig) {
+    for (let i = 0; i < config.dimensions.length; i++) { this.values.push(null); this.known.push(false); }
+  }
+
+  get(index: i32): string | null {
+    if (!this.known[index]) {
+      this.values[index] = value(this.config.dimensions[index]);
+      this.known[index] = true;
+    }
+    return this.values[index];
+  }
+}
