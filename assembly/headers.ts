@@ -152,3 +152,23 @@ export function headerValueProblem(value: string): string {
   }
   return "";
 }
+
+/**
+ * Lower-cases ASCII letters only: header names are ASCII, and String#toLowerCase brings
+ * Unicode case tables (kilobytes) into the module.
+ */
+export function asciiLowerCase(text: string): string {
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) break;
+    i++;
+  }
+  if (i == text.length) return text;
+  let out = text.substring(0, i);
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // fleet of Envoys shares limits through envoyproxy/ratelimit. Messages are encoded by hand from
 // rls.proto: RateLimitRequest{domain=1, descriptors=2{entries=1{key=1, value=2}}} and
 // RateLimitResponse{overall_code=1, statuses=2, response_headers_to_add=3, request_headers_to_add=4}.
-import { HeaderPair, ProtoReader, ProtoWriter } from "../../assembly";
+import { HeaderPair, ProtoReader, ProtoWriter, asciiLowerCase } from "../../assembly";
 
 export const RLS_SERVICE = "envoy.service.ratelimit.v3.RateLimitService";
 export const RLS_METHOD = "ShouldRateLimit";
@@ -55,7 +55,7 @@ function header(r: ProtoReader): HeaderPair {
     else if ((r.field == 2 || r.field == 3) && r.wire == 2) value = r.string();
     else r.skip();
   }
-  return HeaderPair.of(key.toLowerCase(), value);
+  return HeaderPair.of(asciiLowerCase(key), value);
 }
 
 function status(r: ProtoReader): DescriptorStatus {
