@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco';
 import { buildFilters, DIST_DIR, ROOT } from '../cli/build.js';
-import { Host, type PluginSpec } from '../host-sim/index.js';
+import { Host, type PluginSpec, type RequestSpec } from '../host-sim/index.js';
 import { buildPortable } from '../test/support/compile.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -15,24 +15,32 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-interface Subject { label: string; plugin?: PluginSpec; host?: Host; samples: number[] }
+interface Subject {
+  label: string;
+  plugin?: PluginSpec;
+  /** The i-th request (default: one fixed request). */
+  request?: (i: number) => RequestSpec;
+  host?: Host;
+  samples: number[];
+}
 
 /**
  * Median ns per request through each subject's chain in host-sim. Subjects are measured in
  * rotation, run after run, so drift in the machine's speed affects them all alike.
  */
 async function measure(subjects: Subject[]): Promise<Map<string, number>> {
-  const request = { path: '/bench', headers: { 'user-agent': 'bench' } };
+  const fixed: RequestSpec = { path: '/bench', headers: { 'user-agent': 'bench' } };
   for (const s of subjects) {
+    s.request ??= () => fixed;
     // Envoy's default log level is info: debug messages cost what building them costs.
     s.host = new Host({ generateRequestId: false, logLevel: 'info', clusters: { backend: () => ({ status: 200 }) } });
     if (s.plugin) s.host.addPlugin(s.plugin);
-    for (let i = 0; i < 5_000; i++) await s.host.request(request);
+    for (let i = 0; i < 5_000; i++) await s.host.request(s.request(i));
   }
   for (let run = 0; run < RUNS; run++) {
     for (const s of subjects) {
       const start = process.hrtime.bigint();
-      for (let i = 0; i < REQUESTS; i++) await s.host!.request(request);
+      for (let i = 0; i < REQUESTS; i++) await s.host!.request(s.request!(i));
       s.samples.push(Number(process.hrtime.bigint() - start) / REQUESTS);
     }
   }
@@ -41,12 +49,12 @@ async function measure(subjects: Subject[]): Promise<Map<string, number>> {
 }
 
 function row(cells: (string | number)[]): string {
-  return cells.map((c, i) => (i === 0 ? String(c).padEnd(44) : String(c).padStart(14))).join('');
+  return cells.map((c, i) => (i === 0 ? String(c).padEnd(46) : String(c).padStart(16))).join('');
 }
 
 async function main(): Promise<void> {
   console.log(`Building modules (runs: ${RUNS} x ${REQUESTS} requests each, median reported) ...`);
-  await buildFilters(['add-header'], { debug: false });
+  await buildFilters(['add-header', 'rate-quota'], { debug: false });
   const portable = join(ROOT, 'bench', 'fixtures', 'add-header-portable.ts');
   const theirs = await buildPortable(portable, 'bench-add-header', 'proxy-runtime');
   const ours = await buildPortable(portable, 'bench-add-header', 'wasm-filter-kit');
@@ -62,6 +70,22 @@ async function main(): Promise<void> {
   ]);
   const [baseline, noFilter, theirsNs, oursNs, filterNs] = ['baseline', 'none', 'theirs', 'ours', 'filter'].map((k) => results.get(k)!);
 
+  // rate-quota: one quota keyed by 3 dimensions, a limit no request reaches (the allow path).
+  const quota = {
+    module: join(DIST_DIR, 'rate-quota.wasm'), rootId: 'rate-quota',
+    configuration: {
+      max_keys: 65536,
+      dimensions: { user: { header: 'x-user' }, method: { method: true }, api: { path: { prefix: '/bench' }, value: 'bench' } },
+      quotas: [{ name: 'q', dimensions: ['user', 'method', 'api'], max_amount: 1_000_000_000, valid_duration: '1s' }],
+    },
+  };
+  const quotaResults = await measure([
+    { label: 'baseline', plugin: { module: passThrough, name: 'pass-through' }, samples: [] },
+    { label: 'one key', plugin: quota, request: () => ({ path: '/bench', headers: { 'x-user': 'alice' } }), samples: [] },
+    { label: '10k keys', plugin: quota, request: (i) => ({ path: '/bench', headers: { 'x-user': `user-${i % 10_000}` } }), samples: [] },
+  ]);
+  const [quotaBaseline, oneKey, manyKeys] = ['baseline', 'one key', '10k keys'].map((k) => quotaResults.get(k)!);
+
   console.log('\nSDK: add-header (same source) in host-sim');
   console.log(row(['build', 'module bytes', 'ns/request', 'above baseline']));
   console.log(row(['@solo-io/proxy-runtime 0.1.8 + AS 0.14.9', statSync(theirs).size, theirsNs.toFixed(0), (theirsNs - baseline).toFixed(0)]));
@@ -76,6 +100,13 @@ async function main(): Promise<void> {
   console.log(row(['pass-through module', baseline.toFixed(0), Math.round(1e9 / baseline)]));
   console.log(row(['add-header (filters/add-header)', filterNs.toFixed(0), Math.round(1e9 / filterNs)]));
   console.log(`ratio pass-through/no filter: ${(baseline / noFilter).toFixed(2)}; goal: pass-through >= 100000 requests/s`);
+
+  console.log('\nfilters/rate-quota: a quota keyed by 3 dimensions (local mode)');
+  console.log(row(['keys', 'ns/request', 'above baseline']));
+  console.log(row(['pass-through baseline', quotaBaseline.toFixed(0), '0']));
+  console.log(row(['1 key', oneKey.toFixed(0), (oneKey - quotaBaseline).toFixed(0)]));
+  console.log(row(['10k distinct keys', manyKeys.toFixed(0), (manyKeys - quotaBaseline).toFixed(0)]));
+  console.log(`ratio 10k keys/1 key (above baseline): ${((manyKeys - quotaBaseline) / (oneKey - quotaBaseline)).toFixed(2)}`);
 }
 
 await main();
