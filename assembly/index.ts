@@ -20,6 +20,9 @@ export * from "./regex";
 export * from "./duration";
 export * from "./net";
 export { ConfigReader } from "./config";
+export * from "./sha256";
+export * from "./base64";
+export * from "./istio";
 export {
   BaseContext, RootContext, Context, registerRootContext, RootContextFactory,
   HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult,

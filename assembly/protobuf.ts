@@ -112,6 +112,14 @@ export class ProtoReader {
     return String.UTF8.decodeUnsafe(changetype<usize>(this.buffer) + <usize>from, <usize>(this.pos - from));
   }
 
+  /** A 64-bit field read as a double (wire type 1). */
+  double(): f64 {
+    if (this.pos + 8 > this.end) { this.failed = true; return 0; }
+    const v = load<f64>(changetype<usize>(this.buffer) + <usize>this.pos);
+    this.pos += 8;
+    return v;
+  }
+
   /** A nested message, read with its own reader. */
   message(): ProtoReader {
     const from = this.span();

@@ -1,0 +1,237 @@
+// What the policies look at, read from the host once per request and only when asked.
+import {
+  HeaderMapTypeValues, JsonValue, addressWithoutPort, base64Decode, constantTimeEquals, decodePeerMetadata, getHeader,
+  getPropertyString, getPropertyInt64, get_current_time_nanoseconds, parseJson, sha256Hex, PEER_METADATA_HEADER,
+} from "../../assembly";
+import { AccessConfig } from "./config";
+
+export class RequestView {
+  private cache: Map<string, string | null> = new Map();
+  private claimsLoaded: bool = false;
+  private claims_: JsonValue | null = null;
+  private peerLoaded: bool = false;
+  private peer_: JsonValue | null = null;
+  private consumerLoaded: bool = false;
+  private consumer_: string | null = null;
+  /** Why the request's credentials cannot be trusted ("" when they can, or there are none). */
+  credentialProblem: string = "";
+  /** Why an attribute could not be read (makes evaluation fail closed). */
+  attributeProblem: string = "";
+
+  constructor(private config: AccessConfig) {}
+
+  header(name: string): string | null {
+    const key = "h:" + name;
+    if (this.cache.has(key)) return this.cache.get(key);
+    const v = getHeader(HeaderMapTypeValues.RequestHeaders, name);
+    this.cache.set(key, v);
+    return v;
+  }
+
+  path(): string { const p = this.header(":path"); return p === null ? "" : p; }
+
+  urlPath(): string {
+    const p = this.path();
+    const q = p.indexOf("?");
+    return q < 0 ? p : p.substring(0, q);
+  }
+
+  method(): string { const m = this.header(":method"); return m === null ? "" : m; }
+
+  host(): string { const h = this.header(":authority"); return h === null ? "" : h; }
+
+  /** A query parameter's value (first occurrence, percent-decoding not applied). */
+  queryParam(name: string): string | null {
+    const p = this.path();
+    const q = p.indexOf("?");
+    if (q < 0) return null;
+    const parts = p.substring(q + 1).split("&");
+    for (let i = 0; i < parts.length; i++) {
+      const eq = parts[i].indexOf("=");
+      const key = eq < 0 ? parts[i] : parts[i].substring(0, eq);
+      if (key == name) return eq < 0 ? "" : parts[i].substring(eq + 1);
+    }
+    return null;
+  }
+
+  property(path: string[]): string | null {
+    const key = "p:" + path.join("\0");
+    if (this.cache.has(key)) return this.cache.get(key);
+    const v = getPropertyString(path);
+    this.cache.set(key, v);
+    return v;
+  }
+
+  sourceAddress(): string | null {
+    const a = this.property(["source", "address"]);
+    return a === null ? null : addressWithoutPort(a);
+  }
+
+  sourcePort(): string | null {
+    const port = getPropertyInt64(["source", "port"], -1);
+    return port < 0 ? null : port.toString();
+  }
+
+  destinationAddress(): string | null {
+    const a = this.property(["destination", "address"]);
+    return a === null ? null : addressWithoutPort(a);
+  }
+
+  destinationPort(): string | null {
+    const key = "destination-port";
+    if (this.cache.has(key)) return this.cache.get(key);
+    const port = getPropertyInt64(["destination", "port"], -1);
+    const v: string | null = port < 0 ? null : port.toString();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  /** The peer's identity, as Istio writes principals: "cluster.local/ns/default/sa/sleep". */
+  principal(): string | null {
+    const source = this.config.principalSource;
+    if (source.length == 0) return null;
+    let raw: string | null = null;
+    if (source[0] == "header") raw = this.header(source[1]);
+    else raw = this.property(source.slice(1));
+    if (raw === null) return null;
+    // A forwarded client certificate header holds "...;URI=spiffe://..."; take the URI.
+    const uri = raw.indexOf("URI=");
+    if (uri >= 0) {
+      raw = raw.substring(uri + 4);
+      const end = raw.indexOf(";");
+      if (end >= 0) raw = raw.substring(0, end);
+    }
+    return raw.startsWith("spiffe://") ? raw.substring(9) : raw;
+  }
+
+  sourceNamespace(): string | null {
+    const p = this.principal();
+    if (p !== null) {
+      const at = p.indexOf("/ns/");
+      if (at >= 0) {
+        const rest = p.substring(at + 4);
+        const slash = rest.indexOf("/");
+        return slash < 0 ? rest : rest.substring(0, slash);
+      }
+    }
+    const peer = this.peer();
+    if (peer === null) return null;
+    const ns = peer.get("NAMESPACE");
+    return ns !== null && ns.isString() ? ns.string : null;
+  }
+
+  /** The calling workload's metadata (Istio's x-envoy-peer-metadata), or null. */
+  peer(): JsonValue | null {
+    if (this.peerLoaded) return this.peer_;
+    this.peerLoaded = true;
+    const raw = this.header(PEER_METADATA_HEADER);
+    if (raw === null) return null;
+    this.peer_ = decodePeerMetadata(raw);
+    if (this.peer_ === null) this.attributeProblem = PEER_METADATA_HEADER + " is not base64 of a protobuf Struct";
+    return this.peer_;
+  }
+
+  sourceLabel(name: string): string | null {
+    const peer = this.peer();
+    if (peer === null) return null;
+    const labels = peer.get("LABELS");
+    if (labels === null) return null;
+    const v = labels.get(name);
+    return v !== null && v.isString() ? v.string : null;
+  }
+
+  destinationLabel(name: string): string | null {
+    return this.property(["xds", "node", "metadata", "LABELS", name]);
+  }
+
+  // ---- credentials -------------------------------------------------------------------------
+
+  /** The verified JWT's claims, from the header Envoy's jwt_authn forwards the payload in. */
+  claims(): JsonValue | null {
+    if (this.claimsLoaded) return this.claims_;
+    this.claimsLoaded = true;
+    const jwt = this.config.jwt;
+    if (jwt === null) return null;
+    const raw = this.header(jwt.payloadHeader);
+    if (raw === null) return null;
+    const bytes = base64Decode(raw);
+    if (bytes === null) { this.credentialProblem = "the JWT payload in " + jwt.payloadHeader + " is not base64url"; return null; }
+    const parsed = parseJson(String.UTF8.decode(bytes.buffer));
+    if (!parsed.ok || !parsed.value!.isObject()) { this.credentialProblem = "the JWT payload in " + jwt.payloadHeader + " is not a JSON object"; return null; }
+    const claims = parsed.value!;
+    const exp = claims.get("exp");
+    if (exp !== null) {
+      if (!exp.isNumber()) { this.credentialProblem = "the JWT exp claim is not a number"; return null; }
+      const nowSeconds = <f64>(get_current_time_nanoseconds() / 1_000_000_000);
+      if (nowSeconds > exp.number + <f64>(jwt.clockSkewNs / 1_000_000_000)) { this.credentialProblem = "the JWT expired"; return null; }
+    }
+    const nbf = claims.get("nbf");
+    if (nbf !== null && nbf.isNumber()) {
+      const nowSeconds = <f64>(get_current_time_nanoseconds() / 1_000_000_000);
+      if (nowSeconds + <f64>(jwt.clockSkewNs / 1_000_000_000) < nbf.number) { this.credentialProblem = "the JWT is not valid yet (nbf)"; return null; }
+    }
+    this.claims_ = claims;
+    return claims;
+  }
+
+  /** A claim's values: a string claim gives one, a list of strings several, anything else none. */
+  claim(name: string): string[] {
+    const claims = this.claims();
+    const out = new Array<string>();
+    if (claims === null) return out;
+    const v = claims.get(name);
+    if (v === null) return out;
+    if (v.isString()) out.push(v.string);
+    else if (v.isArray()) {
+      for (let i = 0; i < v.items.length; i++) if (v.items[i].isString()) out.push(v.items[i].string);
+    } else if (v.isBool()) out.push(v.bool ? "true" : "false");
+    else if (v.isInteger()) out.push((<i64>v.number).toString());
+    return out;
+  }
+
+  /** Istio's request principal: "<iss>/<sub>". */
+  requestPrincipal(): string | null {
+    const iss = this.claim("iss");
+    const sub = this.claim("sub");
+    if (iss.length == 0 || sub.length == 0) return null;
+    return iss[0] + "/" + sub[0];
+  }
+
+  /** The consumer named by the request's API key, if it presented a known one. */
+  consumer(): string | null {
+    if (this.consumerLoaded) return this.consumer_;
+    this.consumerLoaded = true;
+    const keys = this.config.apiKeys;
+    if (keys === null) return null;
+    let presented: string | null = null;
+    for (let i = 0; i < keys.sources.length && presented === null; i++) {
+      const s = keys.sources[i];
+      presented = s.kind == "header" ? this.header(s.name) : this.queryParam(s.name);
+    }
+    if (presented === null) return null;
+    const digest = sha256Hex(presented);
+    for (let i = 0; i < keys.hashes.length; i++) {
+      if (constantTimeEquals(keys.hashes[i], digest)) {
+        this.consumer_ = keys.consumers[i];
+        return this.consumer_;
+      }
+    }
+    this.credentialProblem = "the API key is not known";
+    return null;
+  }
+
+  /** True when the request carries no credential of a kind this configuration uses. */
+  withoutCredentials(): bool {
+    const config = this.config;
+    if (config.apiKeys === null && config.jwt === null) return false;
+    if (config.jwt !== null && this.header(config.jwt!.payloadHeader) !== null) return false;
+    if (config.apiKeys !== null) {
+      const sources = config.apiKeys!.sources;
+      for (let i = 0; i < sources.length; i++) {
+        const s = sources[i];
+        if ((s.kind == "header" ? this.header(s.name) : this.queryParam(s.name)) !== null) return false;
+      }
+    }
+    return true;
+  }
+}
