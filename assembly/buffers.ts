@@ -21,8 +21,9 @@ export function getBufferString(buffer: BufferTypeValues, start: u32, length: u3
 }
 
 /**
- * Replaces bytes of a buffer, with Envoy's rules: start=0,length=0 prepends; start=0 and
- * length >= size replaces the whole buffer; start >= size appends; anything else is BadArgument.
+ * Replaces bytes of a buffer, with Envoy's rules: start=0 replaces the first `length` bytes
+ * (length 0 prepends, length >= size replaces all); start >= size appends; anything else is
+ * BadArgument.
  */
 export function set_buffer_bytes(buffer: BufferTypeValues, start: u32, length: u32, data: ArrayBuffer): WasmResultValues {
   return <WasmResultValues>proxy_set_buffer_bytes(<u32>buffer, start, length, changetype<usize>(data), data.byteLength);

@@ -47,8 +47,18 @@ export class HttpCallback {
  * stream_context.grpc_metadata during the callback.
  */
 export class GrpcCallHandler {
+  /** The call's token, once the host accepted it. */
+  token: u32 = 0;
+
   /** The context callbacks run as; null runs them as the root context. */
   constructor(public context: BaseContext | null = null) {}
+
+  /** Cancels the call or stream: no more callbacks arrive for it. */
+  cancel(): WasmResultValues {
+    grpcCalls.delete(this.token);
+    return <WasmResultValues>proxy_grpc_cancel(this.token);
+  }
+
   onInitialMetadata(count: u32): void {}
   /** One response message (a unary call gets exactly one before a successful close). */
   onMessage(message: ArrayBuffer): void {}
@@ -57,14 +67,30 @@ export class GrpcCallHandler {
   onClose(status: GrpcStatusValues, message: string): void {}
 }
 
-/** An open gRPC stream: send messages, then close (half-close) or cancel. */
+/** An open gRPC stream: send messages, then close (half-close: replies still arrive) or cancel. */
 export class GrpcStream {
   constructor(public token: u32) {}
   send(message: ArrayBuffer, end_stream: bool = false): WasmResultValues {
     return <WasmResultValues>proxy_grpc_send(this.token, changetype<usize>(message), message.byteLength, end_stream ? 1 : 0);
   }
   close(): WasmResultValues { return <WasmResultValues>proxy_grpc_close(this.token); }
-  cancel(): WasmResultValues { return <WasmResultValues>proxy_grpc_cancel(this.token); }
+  cancel(): WasmResultValues {
+    grpcCalls.delete(this.token);
+    return <WasmResultValues>proxy_grpc_cancel(this.token);
+  }
+}
+
+export class StatusResult {
+  constructor(public code: u32, public message: string) {}
+}
+
+/** The status the host reported last (e.g. for on_grpc_close): a gRPC status code and message. */
+export function get_status(): StatusResult {
+  resetReturned();
+  store<u32>(OUT_WORD, 0);
+  let message = "";
+  if (proxy_get_status(OUT_WORD, OUT_PTR, OUT_SIZE) == WasmResultValues.Ok) message = takeReturnedString();
+  return new StatusResult(load<u32>(OUT_WORD), message);
 }
 
 export class GrpcStreamResult {
@@ -153,7 +179,10 @@ export class RootContext extends BaseContext {
     const result = <WasmResultValues>proxy_grpc_call(aPtr, aLen, bPtr, bLen, cPtr, cLen,
       changetype<usize>(pairs), pairs.byteLength, changetype<usize>(request), request.byteLength,
       timeout_milliseconds, OUT_WORD);
-    if (result == WasmResultValues.Ok) grpcCalls.set(load<u32>(OUT_WORD), handler);
+    if (result == WasmResultValues.Ok) {
+      handler.token = load<u32>(OUT_WORD);
+      grpcCalls.set(handler.token, handler);
+    }
     return result;
   }
 
@@ -166,6 +195,7 @@ export class RootContext extends BaseContext {
       changetype<usize>(pairs), pairs.byteLength, OUT_WORD);
     if (result != WasmResultValues.Ok) return new GrpcStreamResult(result, null);
     const token = load<u32>(OUT_WORD);
+    handler.token = token;
     grpcCalls.set(token, handler);
     return new GrpcStreamResult(result, new GrpcStream(token));
   }
@@ -304,9 +334,5 @@ export function dispatchGrpcClose(token: u32, status: u32): void {
   const handler = grpcHandler(token);
   if (handler === null) return;
   grpcCalls.delete(token);
-  resetReturned();
-  store<u32>(OUT_WORD, 0);
-  let message = "";
-  if (proxy_get_status(OUT_WORD, OUT_PTR, OUT_SIZE) == WasmResultValues.Ok) message = takeReturnedString();
-  handler.onClose(<GrpcStatusValues>status, message);
+  handler.onClose(<GrpcStatusValues>status, get_status().message);
 }

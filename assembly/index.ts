@@ -4,7 +4,7 @@
 
 export * from "./enums";
 export * from "./pairs";
-export * from "./log";
+export { log, logEnabled, logTrace, logDebug, logInfo, logWarn, logError, logCritical } from "./log";
 export * from "./headers";
 export * from "./buffers";
 export * from "./properties";
@@ -25,7 +25,7 @@ export * from "./base64";
 export * from "./istio";
 export {
   BaseContext, RootContext, Context, registerRootContext, RootContextFactory,
-  HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult,
+  HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult, StatusResult, get_status,
 } from "./context";
 
 import { proxy_set_effective_context as setEffective, proxy_done } from "./internal/imports";

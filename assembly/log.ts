@@ -8,9 +8,18 @@ import { LogLevelValues } from "./enums";
  * message: `if (logEnabled(LogLevelValues.debug)) log(LogLevelValues.debug, "x=" + x.toString())`.
  */
 export function logEnabled(level: LogLevelValues): bool {
+  // Start functions may call only proxy_log: before the host's first callback, log everything.
+  if (!hostCallbacksStarted) return true;
   store<u32>(OUT_WORD, 0);
   if (proxy_get_log_level(OUT_WORD) != 0) return true;
   return <u32>level >= load<u32>(OUT_WORD);
+}
+
+let hostCallbacksStarted = false;
+
+/** Called by the SDK when the host makes its first callback (start functions are over). */
+export function markHostCallbacksStarted(): void {
+  hostCallbacksStarted = true;
 }
 
 /** Writes `message` to Envoy's log; a level the host does not print costs no UTF-8 encoding. */

@@ -99,10 +99,11 @@ export class ProtoReader {
 
   /** A length-delimited field as [start, end) offsets into the buffer. */
   private span(): i32 {
-    const length = <i32>this.varint();
-    if (this.failed || length < 0 || this.pos + length > this.end) { this.failed = true; return this.pos; }
+    const length = this.varint();
+    // Compare in 64 bits: a huge length must not wrap around and pass the bounds check.
+    if (this.failed || length > <u64>(this.end - this.pos)) { this.failed = true; return this.pos; }
     const from = this.pos;
-    this.pos += length;
+    this.pos += <i32>length;
     return from;
   }
 
@@ -129,10 +130,8 @@ export class ProtoReader {
   /** Skips the current field's value. */
   skip(): void {
     if (this.wire == 0) this.varint();
-    else if (this.wire == 1) this.pos += 8;
     else if (this.wire == 2) this.span();
-    else if (this.wire == 5) this.pos += 4;
+    else if ((this.wire == 1 || this.wire == 5) && this.end - this.pos >= (this.wire == 1 ? 8 : 4)) this.pos += this.wire == 1 ? 8 : 4;
     else this.failed = true;
-    if (this.pos > this.end) this.failed = true;
   }
 }

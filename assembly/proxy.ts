@@ -10,6 +10,7 @@ import {
 import { BufferTypeValues } from "./enums";
 import { get_buffer_bytes } from "./buffers";
 import { getPropertyString } from "./properties";
+import { markHostCallbacksStarted } from "./log";
 
 export function proxy_abi_version_0_2_1(): void {}
 
@@ -19,6 +20,7 @@ export function proxy_on_memory_allocate(size: usize): usize { return hostAlloc(
 
 export function proxy_on_context_create(context_id: u32, parent_context_id: u32): void {
   if (parent_context_id == 0) {
+    markHostCallbacksStarted();
     const rootId = getPropertyString(["plugin_root_id"]);
     createRootContext(context_id, rootId === null ? "" : rootId);
   } else {

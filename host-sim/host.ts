@@ -11,7 +11,7 @@ import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
 import { Router, type Route } from './router.js';
 import { SharedData, SharedQueues } from './shared-state.js';
 import { HttpStream, type StreamHost, type StreamResult, type UpstreamRequest, type UpstreamResponse } from './stream.js';
-import { GrpcClients, httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec, type GrpcReply } from './upstreams.js';
+import { GrpcClients, httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec, type GrpcReply, type GrpcStreamCall } from './upstreams.js';
 import type { WasmVm } from './vm.js';
 import { readProtoFields } from './wire.js';
 
@@ -83,9 +83,17 @@ interface PendingCallout {
   settled: boolean;
   cancel?: () => void;
   forget?: () => void;
+  /** A stream to a real gRPC server. */
+  stream?: GrpcStreamCall;
 }
 
 const encoder = new TextEncoder();
+
+/** Filter state objects stock Envoy can create from a string (StreamInfo::FilterState::ObjectFactory). */
+const WELL_KNOWN_FILTER_STATE = [
+  'envoy.network.upstream_server_name', 'envoy.network.application_protocols', 'envoy.network.transport_socket.original_dst_address',
+  'envoy.network.upstream_subject_alt_names', 'envoy.tcp_proxy.cluster', 'envoy.string', 'envoy.filters.network.http_connection_manager.local_reply_owner',
+];
 
 /** How long (real time) a test handler may stay silent before the host treats it as hung. */
 const HANDLER_QUIET_MS = 100;
@@ -135,11 +143,15 @@ export class Host implements HostServices, StreamHost, PluginHost {
   private readonly calloutsByToken = new Map<string, PendingCallout>();
   private readonly tokens = new WeakMap<WasmVm, { http: number; grpc: number; stream: number }>();
   private readonly ticks = new Map<string, Timer>();
+  private readonly tickPeriods = new Map<string, number>();
   private readonly grpcClients = new GrpcClients();
   private readonly random: () => number;
   private readonly statsTags: StatsTag[];
   private readonly generateRequestId: boolean;
   private nextWorker = 0;
+  private readonly declaredProperties = new WeakMap<WasmVm, Set<string>>();
+  /** Filter state keys Envoy has object factories for (set_envoy_filter_state accepts only these). */
+  readonly filterStateFactories = new Set<string>(WELL_KNOWN_FILTER_STATE);
   private nextConnectionId = 1;
 
   constructor(options: HostOptions = {}) {
@@ -253,9 +265,13 @@ export class Host implements HostServices, StreamHost, PluginHost {
     return () => { this.pending.delete(tracked); };
   }
 
+  post(work: () => void): void {
+    this.track(Promise.resolve().then(work), 'network');
+  }
+
   retireVm(vm: WasmVm): void {
     for (const [key, timer] of this.ticks) {
-      if (key.startsWith(`${vm.owner.name}\0${vm.label}\0`)) { this.clock.cancel(timer); this.ticks.delete(key); }
+      if (key.startsWith(`${vm.id}:`)) { this.clock.cancel(timer); this.ticks.delete(key); this.tickPeriods.delete(key); }
     }
   }
 
@@ -294,6 +310,8 @@ export class Host implements HostServices, StreamHost, PluginHost {
 
   /** Envoy's default route timeout: 15 s without a response gives 504. */
   readonly routeTimeoutMs = 15_000;
+  /** Envoy's default stream idle timeout: a stream nothing moves for 5 minutes gets 408. */
+  readonly streamIdleTimeoutMs = 300_000;
 
   // ---- HostServices ------------------------------------------------------------------------
 
@@ -307,7 +325,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     return t[kind];
   }
 
-  private key(vm: WasmVm, token: number): string { return `${vm.label}\0${vm.owner.name}\0${token}`; }
+  private key(vm: WasmVm, token: number): string { return `${vm.id}:${token}`; }
 
   httpCall(vm: WasmVm, contextId: number, request: HttpCallRequest): { result: number; token?: number } {
     const cluster = this.clusters.get(request.cluster);
@@ -322,7 +340,9 @@ export class Host implements HostServices, StreamHost, PluginHost {
     if (request.timeoutMs > 0) {
       pending.timer = this.clock.schedule(request.timeoutMs, () => this.settleHttp(pending, undefined, 'timeout'));
     }
-    const upstreamRequest: UpstreamRequest = { cluster: request.cluster, headers: request.headers, body: request.body, trailers: request.trailers };
+    const headers = request.body.length > 0 && !request.headers.some(([k]) => k === 'content-length')
+      ? [...request.headers, ['content-length', String(request.body.length)] as [string, string]] : request.headers;
+    const upstreamRequest: UpstreamRequest = { cluster: request.cluster, headers, body: request.body, trailers: request.trailers };
     const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : httpToServer(cluster.url!, upstreamRequest)))()
       .then((response) => this.settleHttp(pending, response, String(response.status)),
         (error) => this.settleHttp(pending, undefined, `failed: ${(error as Error).message}`));
@@ -416,28 +436,48 @@ export class Host implements HostServices, StreamHost, PluginHost {
 
   grpcStream(vm: WasmVm, contextId: number, request: GrpcCallRequest): { result: number; token?: number } {
     const cluster = this.clusters.get(request.cluster);
-    if (!cluster || !cluster.grpc) return { result: WasmResult.ParseFailure };
+    if (!cluster || (!cluster.grpc && !cluster.url)) return { result: WasmResult.ParseFailure };
     const token = this.nextToken(vm, 'stream');
     const record: CalloutRecord = { kind: 'grpc-stream', plugin: vm.owner.name, cluster: request.cluster, token,
       headers: request.metadata, body: new Uint8Array(0), service: request.service, method: request.method };
     this.callouts.push(record);
-    this.calloutsByToken.set(this.key(vm, token), { record, vm, contextId, settled: false });
+    const pending: PendingCallout = { record, vm, contextId, settled: false };
+    this.calloutsByToken.set(this.key(vm, token), pending);
+    if (cluster.url) {
+      const stream = this.grpcClients.stream(cluster.url, request.service, request.method, request.metadata, {
+        metadata: (md) => this.deliverGrpc(pending, 'proxy_on_grpc_receive_initial_metadata', { kind: 'grpc', headers: md }, md.length),
+        message: (bytes) => this.deliverGrpc(pending, 'proxy_on_grpc_receive', { kind: 'grpc', body: bytes }, bytes.length),
+        end: (status, message, trailers) => this.settleGrpc(pending, { status, message, trailingMetadata: trailers }, String(status)),
+      });
+      pending.stream = stream;
+      pending.cancel = () => stream.cancel();
+      pending.forget = this.track(stream.done, 'network');
+    }
     return { result: WasmResult.Ok, token };
+  }
+
+  /** Delivers one gRPC event to the module, with the data the callback may read. */
+  private deliverGrpc(pending: PendingCallout, name: string, data: WasmVm['callbackData'], ...args: number[]): void {
+    const { vm, contextId } = pending;
+    if (pending.settled || !vm.contexts.has(contextId) || vm.failed) return;
+    vm.callbackData = data;
+    try { vm.call(name, contextId, contextId, pending.record.token, ...args); } finally { vm.callbackData = {}; }
   }
 
   grpcSend(vm: WasmVm, token: number, message: Uint8Array, endStream: boolean): number {
     const pending = this.calloutsByToken.get(this.key(vm, token));
-    if (!pending || pending.record.kind !== 'grpc-stream') return WasmResult.BadArgument;
+    if (!pending || pending.record.kind !== 'grpc-stream') return WasmResult.NotFound;
+    if (pending.stream) {
+      pending.stream.write(message, endStream);
+      return WasmResult.Ok;
+    }
     const cluster = this.clusters.get(pending.record.cluster)!;
     const work = (async () => cluster.grpc!({ service: pending.record.service!, method: pending.record.method!, metadata: pending.record.headers, message }))()
       .then((reply) => {
         if (pending.settled || reply.hang) return;
-        if (reply.response && (reply.status ?? 0) === 0) {
-          vm.callbackData = { kind: 'grpc', body: reply.response };
-          try { vm.call('proxy_on_grpc_receive', pending.contextId, pending.contextId, token, reply.response.length); } finally { vm.callbackData = {}; }
-        }
+        if (reply.response && (reply.status ?? 0) === 0) this.deliverGrpc(pending, 'proxy_on_grpc_receive', { kind: 'grpc', body: reply.response }, reply.response.length);
         if (endStream || (reply.status ?? 0) !== 0) this.settleGrpc(pending, { status: reply.status ?? 0, message: reply.message }, String(reply.status ?? 0));
-      });
+      }, (error) => this.settleGrpc(pending, { status: GrpcStatus.Unknown, message: `handler failed: ${(error as Error).message}` }, 'failed'));
     this.track(work);
     return WasmResult.Ok;
   }
@@ -450,23 +490,36 @@ export class Host implements HostServices, StreamHost, PluginHost {
     return WasmResult.Ok;
   }
 
+  /**
+   * Envoy closes a unary call by cancelling it (no callback follows) and a stream by
+   * half-closing it: the server then finishes and on_grpc_close arrives later.
+   */
   grpcClose(vm: WasmVm, token: number): number {
     const pending = this.calloutsByToken.get(this.key(vm, token));
     if (!pending) return WasmResult.NotFound;
-    this.settleGrpc(pending, { status: 0 }, 'closed');
+    if (pending.record.kind !== 'grpc-stream') {
+      pending.cancel?.();
+      this.finish(pending, 'closed');
+      return WasmResult.Ok;
+    }
+    if (pending.stream) pending.stream.end();
+    else this.track(Promise.resolve().then(() => this.settleGrpc(pending, { status: 0 }, 'closed')));
     return WasmResult.Ok;
   }
 
   setTickPeriod(vm: WasmVm, rootContextId: number, periodMs: number): number {
-    const key = `${vm.owner.name}\0${vm.label}\0${rootContextId}`;
+    const key = `${vm.id}:${rootContextId}`;
     this.clock.cancel(this.ticks.get(key));
     this.ticks.delete(key);
     if (periodMs === 0) return WasmResult.Ok;
     const fire = () => {
-      if (vm.failed) return;
+      this.ticks.delete(key);
+      if (vm.failed || vm.retired) return;
       vm.call('proxy_on_tick', rootContextId, rootContextId);
-      this.ticks.set(key, this.clock.schedule(periodMs, fire));
+      // Unless on_tick changed or stopped the timer, the next tick is one period later.
+      if (!this.ticks.has(key) && this.tickPeriods.get(key) === periodMs) this.ticks.set(key, this.clock.schedule(periodMs, fire));
     };
+    this.tickPeriods.set(key, periodMs);
     this.ticks.set(key, this.clock.schedule(periodMs, fire));
     return WasmResult.Ok;
   }
@@ -481,12 +534,18 @@ export class Host implements HostServices, StreamHost, PluginHost {
     const stream = context?.kind === 'stream' ? context.stream : undefined;
     switch (name) {
       case 'clear_route_cache':
-        if (!stream) return { result: WasmResult.NotFound };
-        stream.clearRouteCache();
+        stream?.clearRouteCache();
         return { result: WasmResult.Ok };
       case 'declare_property': {
         const fields = readProtoFields(args);
-        if (!fields.get(1)?.bytes) return { result: WasmResult.BadArgument };
+        const property = fields.get(1)?.bytes;
+        if (!property) return { result: WasmResult.BadArgument };
+        const declared = this.declaredProperties.get(vm) ?? new Set<string>();
+        this.declaredProperties.set(vm, declared);
+        const key = new TextDecoder().decode(property);
+        // A property keeps its first declaration: Envoy refuses to redeclare it.
+        if (declared.has(key)) return { result: WasmResult.BadArgument };
+        declared.add(key);
         return { result: WasmResult.Ok };
       }
       case 'set_envoy_filter_state': {
@@ -495,7 +554,10 @@ export class Host implements HostServices, StreamHost, PluginHost {
         const path = fields.get(1)?.bytes;
         const value = fields.get(2)?.bytes ?? new Uint8Array(0);
         if (!path) return { result: WasmResult.BadArgument };
-        stream.setFilterState(new TextDecoder().decode(path), value);
+        const key = new TextDecoder().decode(path);
+        // Envoy creates only objects it has a factory for.
+        if (!this.filterStateFactories.has(key)) return { result: WasmResult.NotFound };
+        stream.setFilterState(key, value);
         return { result: WasmResult.Ok };
       }
       default:

@@ -58,8 +58,7 @@ export class MetricStore {
     if (!metric) return WasmResult.NotFound;
     const unsigned = BigInt.asUintN(64, value);
     if (metric.kind === 'counter') {
-      // Envoy adds the difference when the new value is larger.
-      if (unsigned > metric.value) metric.value = unsigned;
+      metric.value += unsigned;
     } else if (metric.kind === 'gauge') {
       metric.value = unsigned;
     } else {

@@ -49,6 +49,8 @@ export interface PluginHost {
   readonly rootAttributes: Map<string, Uint8Array>;
   /** Stops everything a discarded VM had running (its tick timer). */
   retireVm(vm: WasmVm): void;
+  /** Runs `work` later, outside the current call into any module (Envoy posts such work to the dispatcher). */
+  post(work: () => void): void;
 }
 
 export class Plugin implements VmOwner {
@@ -143,7 +145,7 @@ export class Plugin implements VmOwner {
     try {
       imports = linkImports(vm, this.info, this.abi, this.host.services, {
         environment,
-        wakeQueue: (rootContextId, token) => vm.call('proxy_on_queue_ready', rootContextId, rootContextId, token),
+        wakeQueue: (rootContextId, token) => this.host.post(() => vm.call('proxy_on_queue_ready', rootContextId, rootContextId, token)),
       });
     } catch (e) {
       throw new PluginLoadError(this.name, e instanceof LinkError ? e.message : String(e));
@@ -159,11 +161,13 @@ export class Plugin implements VmOwner {
     const rootContextId = vm.newContextId();
     vm.contexts.set(rootContextId, { kind: 'root', id: rootContextId, rootId: this.rootId });
     this.rootContextIds.set(vm, rootContextId);
+    vm.configuring = true;
     vm.call('proxy_on_context_create', rootContextId, rootContextId, 0);
     const started = vm.call('proxy_on_vm_start', rootContextId, rootContextId, this.vmConfiguration.length);
     if (vm.failed) throw new PluginLoadError(this.name, vm.failure);
     if (started === 0) throw new PluginLoadError(this.name, `proxy_on_vm_start returned false${this.errorsSince(vm, firstLog)}`);
     const configured = vm.call('proxy_on_configure', rootContextId, rootContextId, this.configuration.length);
+    vm.configuring = false;
     if (vm.failed) throw new PluginLoadError(this.name, vm.failure);
     if (configured === 0) throw new PluginLoadError(this.name, `proxy_on_configure returned false${this.errorsSince(vm, firstLog)}`);
     return vm;

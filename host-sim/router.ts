@@ -81,7 +81,7 @@ export class Router {
       cluster ??= route.weightedClusters[route.weightedClusters.length - 1].name;
     }
     if (!cluster || !this.clusters().has(cluster)) {
-      return { route, status: 503, reason: cluster ? `cluster_not_found: ${cluster}` : 'cluster_header_missing' };
+      return { route, status: 503, reason: 'cluster_not_found' };
     }
     return { route, cluster };
   }

@@ -37,6 +37,7 @@ export interface StreamHost {
   track(work: Promise<unknown>, kind: 'network' | 'handler'): () => void;
   readonly clock: { schedule(delayMs: number, fire: () => void): unknown; cancel(timer: never): void };
   readonly routeTimeoutMs: number;
+  readonly streamIdleTimeoutMs: number;
 }
 
 export interface StreamOptions {
@@ -70,20 +71,27 @@ class FilterContext implements StreamAccess {
     vm.contexts.set(this.contextId, { kind: 'stream', id: this.contextId, rootContextId: plugin.rootContextId(vm), stream: this });
   }
 
-  headerMap(type: number): HeaderList | undefined {
-    if (!this.open.has(type) && !this.stream.logging) return undefined;
+  headerMap(type: number, write: boolean): HeaderList | undefined {
+    // In on_log every map is readable and none is writable (Envoy hands over access-log copies).
+    if (this.stream.logging) return write ? undefined : this.stream.headerMapOf(type);
+    if (!this.open.has(type)) return undefined;
     return this.stream.headerMapOf(type);
   }
 
   buffer(type: number): BufferAccess | undefined {
     const direction: Direction = type === BufferType.HttpRequestBody ? 'request' : 'response';
     const current = this.currentBody;
-    if (!current || current.direction !== direction) return undefined;
-    return { get: () => current.bytes, set: (bytes) => { current.bytes = bytes; } };
+    if (current && current.direction === direction) return { get: () => current.bytes, set: (bytes) => { current.bytes = bytes; } };
+    // A body the filter is holding stays reachable (from a callout response, say) until it continues.
+    if (this.waiting?.direction === direction && this.waiting.phase === 'body') {
+      return { get: () => this.buffered[direction], set: (bytes) => { this.buffered[direction] = bytes; } };
+    }
+    return undefined;
   }
 
   continueStream(streamType: number): number {
-    if (streamType !== StreamType.Request && streamType !== StreamType.Response) return WasmResult.Unimplemented;
+    // Downstream and upstream belong to network filters: nothing to continue on an HTTP stream.
+    if (streamType !== StreamType.Request && streamType !== StreamType.Response) return WasmResult.Ok;
     const direction: Direction = streamType === StreamType.Request ? 'request' : 'response';
     this.vm.defer(() => this.stream.onContinue(this, direction));
     return WasmResult.Ok;
@@ -91,7 +99,7 @@ class FilterContext implements StreamAccess {
 
   closeStream(streamType: number): number {
     if (streamType > StreamType.Response) return WasmResult.Unimplemented;
-    this.vm.defer(() => this.stream.reset(`closed by ${this.plugin.name}`));
+    this.vm.defer(() => this.stream.reset('wasm_close_stream'));
     return WasmResult.Ok;
   }
 
@@ -102,11 +110,12 @@ class FilterContext implements StreamAccess {
   }
 
   property(path: string[]): Uint8Array | undefined {
-    return this.stream.property(path) ?? this.plugin.rootProperty(path);
+    return this.stream.property(path, this) ?? this.plugin.rootProperty(path);
   }
 
   setProperty(path: string, value: Uint8Array): number {
-    this.stream.filterState.set(`wasm.${path.split('\0').join('.')}`, value);
+    // Envoy keys filter state by the raw path; a read looks up its first segment only.
+    this.stream.filterState.set(`wasm.${path}`, value);
     return WasmResult.Ok;
   }
 
@@ -291,7 +300,24 @@ export class HttpStream {
     f.open.add(type);
     f.continued[direction] = false;
     const status = this.callFilter(f, direction, 'trailers', direction === 'request' ? 'proxy_on_request_trailers' : 'proxy_on_response_trailers', trailers.length);
-    return this.afterCallback(f, direction, 'trailers', status, status === 0 || status === undefined, true);
+    const proceed = this.afterCallback(f, direction, 'trailers', status, status === 0 || status === undefined, true);
+    if (proceed) this.releaseHeld(f, direction);
+    return proceed;
+  }
+
+  /**
+   * A filter that buffered body chunks and then let the trailers pass releases the body first,
+   * so the filters after it (and the upstream) get the body before the trailers.
+   */
+  private releaseHeld(f: FilterContext, direction: Direction): void {
+    const held = f.buffered[direction];
+    if (held.length === 0) return;
+    f.buffered[direction] = new Uint8Array(0);
+    const order = this.order(direction);
+    const next = order[order.indexOf(f.index) + 1];
+    if (next !== undefined) this.pushBody(direction, next, held, false);
+    else if (direction === 'request') this.upstreamBody = concat(this.upstreamBody, held);
+    else this.responseBody = concat(this.responseBody, held);
   }
 
   /**
@@ -324,7 +350,7 @@ export class HttpStream {
       const noBuffer = status >= FilterDataStatus.StopIterationNoBuffer;
       f.buffered[direction] = noBuffer ? new Uint8Array(0) : held;
       if (endOfStream) {
-        f.waiting = { direction, phase: 'body', endOfStream };
+        this.wait(f, { direction, phase: 'body', endOfStream });
         return false;
       }
       return true;
@@ -350,8 +376,21 @@ export class HttpStream {
       this.closeWindow(f, direction, phase);
       return true;
     }
-    f.waiting = { direction, phase, endOfStream };
+    this.wait(f, { direction, phase, endOfStream });
     return false;
+  }
+
+  /** The stream idle timer Envoy runs while nothing happens on a stream (5 minutes by default). */
+  private idleTimer?: unknown;
+
+  private wait(f: FilterContext, where: { direction: Direction; phase: Phase; endOfStream: boolean }): void {
+    f.waiting = where;
+    this.host.clock.cancel(this.idleTimer as never);
+    this.idleTimer = this.host.clock.schedule(this.host.streamIdleTimeoutMs, () => {
+      if (this.finished || !f.waiting) return;
+      f.waiting = undefined;
+      this.respondFromHost(408, 'stream_idle_timeout', 'stream timeout');
+    });
   }
 
   private closeWindow(f: FilterContext, direction: Direction, phase: Phase): void {
@@ -368,7 +407,9 @@ export class HttpStream {
     }
     const waiting = f.waiting;
     f.waiting = undefined;
+    this.host.clock.cancel(this.idleTimer as never);
     this.closeWindow(f, direction, waiting.phase);
+    if (waiting.phase === 'trailers') this.releaseHeld(f, direction);
     if (waiting.phase === 'body') {
       const held = f.buffered[direction];
       f.buffered[direction] = new Uint8Array(0);
@@ -461,7 +502,8 @@ export class HttpStream {
     this.routeDecision ??= this.host.route(this.requestHeaders);
     const decision = this.routeDecision;
     if (!decision.cluster) {
-      this.respondFromHost(decision.status ?? 404, decision.reason ?? 'route_not_found');
+      const status = decision.status ?? 404;
+      this.respondFromHost(status, decision.reason ?? 'route_not_found', status === 404 ? '' : 'no healthy upstream');
       return;
     }
     const request: UpstreamRequest = {
@@ -477,7 +519,7 @@ export class HttpStream {
     try {
       answer = this.host.upstream(request);
     } catch (error) {
-      this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`);
+      this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers');
       return;
     }
     const { response, kind } = answer;
@@ -488,21 +530,25 @@ export class HttpStream {
     let forget = () => {};
     const timer = this.host.clock.schedule(this.host.routeTimeoutMs, () => {
       forget();
-      this.respondFromHost(504, 'upstream_response_timeout');
+      this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout');
     });
     const work = response.then(
       (r) => { this.host.clock.cancel(timer as never); this.onUpstreamResponse(r); },
-      (error) => { this.host.clock.cancel(timer as never); this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`); },
+      (error) => {
+        this.host.clock.cancel(timer as never);
+        this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers');
+      },
     );
     forget = this.host.track(work, kind);
   }
 
-  private respondFromHost(status: number, details: string): void {
+  /** A reply Envoy itself makes (no route, no upstream, timeouts), with Envoy's body text. */
+  private respondFromHost(status: number, details: string, text = ''): void {
     if (this.finished || this.upstreamAnswered) return;
     this.upstreamAnswered = true;
     this.responding = true;
     this.responseCodeDetails = details;
-    const body = encoder.encode(status === 404 ? '' : details);
+    const body = encoder.encode(text);
     this.responseHeaders = [[':status', String(status)]];
     if (body.length) this.responseHeaders.push(['content-length', String(body.length)], ['content-type', 'text/plain']);
     this.responseChunks = body.length ? [body] : [];
@@ -514,7 +560,10 @@ export class HttpStream {
   private onUpstreamResponse(response: UpstreamResponse): void {
     if (this.finished || this.upstreamAnswered) return;
     this.upstreamAnswered = true;
-    if (response.reset) { this.respondFromHost(503, 'upstream_reset_before_response_started{remote_reset}'); return; }
+    if (response.reset) {
+      this.respondFromHost(503, 'upstream_reset_before_response_started{remote_reset}', 'upstream connect error or disconnect/reset before headers');
+      return;
+    }
     this.responseCodeDetails = 'via_upstream';
     const headers = toList(response.headers).filter(([k]) => k !== ':status');
     this.responseHeaders = [[':status', String(response.status)], ...headers];
@@ -576,6 +625,7 @@ export class HttpStream {
   private complete(): void {
     if (this.finished) return;
     this.finished = true;
+    this.host.clock.cancel(this.idleTimer as never);
     this.logging = true;
     for (const f of this.filters) if (!f.vm.failed) f.vm.call('proxy_on_log', f.contextId, f.contextId);
     this.logging = false;
@@ -626,11 +676,18 @@ export class HttpStream {
 
   // ---- attributes --------------------------------------------------------------------------
 
-  property(path: string[]): Uint8Array | undefined {
+  /**
+   * An attribute as `reader` sees it: request.* comes from the request headers, which Envoy lets
+   * a filter read only until it continues them (and again in on_log).
+   */
+  property(path: string[], reader: FilterContext): Uint8Array | undefined {
     const key = path.join('.');
     const extra = this.options.attributes.get(key);
     if (extra) return extra;
     const [top, ...rest] = path;
+    if (top === 'request' && HEADER_DERIVED.has(rest[0]) && !this.logging && !reader.open.has(HeaderMapType.RequestHeaders)) {
+      return undefined;
+    }
     const header = (list: HeaderList, name: string) => list.find(([k]) => k === name)?.[1];
     const req = this.requestHeaders;
     const fullPath = header(req, ':path') ?? '';
@@ -707,13 +764,15 @@ export class HttpStream {
         return undefined;
       case 'filter_state':
         return rest.length ? this.filterState.get(rest.join('.')) : undefined;
-      default: {
-        // Any other name is a property a module stored with set_property.
-        return this.filterState.get(`wasm.${key}`);
-      }
+      default:
+        // Any other name is a property a module stored with set_property (under its first segment).
+        return this.filterState.get(`wasm.${top}`);
     }
   }
 }
+
+/** request.* attributes Envoy derives from the request headers. */
+const HEADER_DERIVED = new Set(['path', 'url_path', 'host', 'scheme', 'method', 'headers', 'referer', 'useragent', 'id', 'query', 'size']);
 
 /** Envoy's mapping of an HTTP status to a gRPC status for local replies to gRPC requests. */
 function httpToGrpc(status: number): number {

@@ -133,8 +133,44 @@ export class GrpcClients {
     return { reply, cancel: () => call?.cancel() };
   }
 
+  /** A bidirectional stream to a real server; events arrive through `on`. */
+  stream(url: string, service: string, method: string, metadata: [string, string][], on: StreamEvents): GrpcStreamCall {
+    const call = this.client(url).makeBidiStreamRequest(`/${service}/${method}`, identity, identity, GrpcClients.metadata(metadata));
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => { resolveDone = resolve; });
+    let trailers: [string, string][] = [];
+    call.on('metadata', (md: grpc.Metadata) => on.metadata(GrpcClients.pairs(md)));
+    call.on('data', (bytes: Buffer) => on.message(new Uint8Array(bytes)));
+    call.on('status', (status: grpc.StatusObject) => {
+      trailers = GrpcClients.pairs(status.metadata);
+      on.end(status.code, status.details, trailers);
+      resolveDone();
+    });
+    call.on('error', () => { /* reported through 'status' */ });
+    return {
+      write: (message, endStream) => { call.write(Buffer.from(message)); if (endStream) call.end(); },
+      end: () => call.end(),
+      cancel: () => call.cancel(),
+      done,
+    };
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
+}
+
+export interface StreamEvents {
+  metadata(pairs: [string, string][]): void;
+  message(bytes: Uint8Array): void;
+  end(status: number, message: string, trailers: [string, string][]): void;
+}
+
+export interface GrpcStreamCall {
+  write(message: Uint8Array, endStream: boolean): void;
+  end(): void;
+  cancel(): void;
+  /** Settles when the server closed the stream. */
+  done: Promise<void>;
 }

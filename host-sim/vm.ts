@@ -9,6 +9,9 @@ import type { TrapLocator } from './source-map.js';
 /** Thrown by a host function to make the module trap, as Envoy does for forbidden calls. */
 export class HostTrap extends Error {}
 
+/** A pointer or size outside the module's memory: the call answers InvalidMemoryAccess. */
+export class MemoryAccessError extends Error {}
+
 /** A body or other byte buffer a callback may read and (for bodies) replace. */
 export interface BufferAccess {
   get(): Uint8Array;
@@ -26,8 +29,8 @@ export interface LocalReply {
 
 /** What a stream context's host calls act on; implemented by the filter chain's stream. */
 export interface StreamAccess {
-  /** The header map of `type`, or undefined while this filter may not touch it. */
-  headerMap(type: number): [string, string][] | undefined;
+  /** The header map of `type`, or undefined while this filter may not touch it (or not write it). */
+  headerMap(type: number, write: boolean): [string, string][] | undefined;
   buffer(type: number): BufferAccess | undefined;
   continueStream(streamType: number): number;
   closeStream(streamType: number): number;
@@ -63,6 +66,10 @@ export class WasmVm {
   failure = '';
   /** A VM Envoy discarded (the configuration canary): it receives no more calls. */
   retired = false;
+  /** True during on_context_create, on_vm_start and on_configure of the root context: only then is the plugin configuration readable. */
+  configuring = false;
+  /** Unique across the host: timers and callouts are keyed by it. */
+  readonly id = nextVmId++;
   /** True while _initialize/_start/main run: only proxy_log and WASI may be called. */
   restricted = false;
   /** True while instantiating (a start section runs then): no host call is allowed. */
@@ -95,8 +102,9 @@ export class WasmVm {
     } finally {
       this.instantiating = false;
     }
-    const memory = Object.values(this.instance.exports).find((v) => v instanceof WebAssembly.Memory);
-    if (!memory) throw new Error(`${this.owner.name} exports no memory`);
+    const memory = Object.values(this.instance.exports).find((v) => v instanceof WebAssembly.Memory) ??
+      Object.values(imports).flatMap((m) => Object.values(m)).find((v) => v instanceof WebAssembly.Memory);
+    if (!memory) throw new Error(`${this.owner.name} has no memory`);
     this.memory = memory as WebAssembly.Memory;
   }
 
@@ -190,7 +198,7 @@ export class WasmVm {
 
   bytes(ptr: number, size: number): Uint8Array {
     if (ptr < 0 || size < 0 || ptr + size > this.memory.buffer.byteLength) {
-      throw new HostTrap(`out-of-bounds memory access: ${size} bytes at ${ptr}`);
+      throw new MemoryAccessError(`out-of-bounds memory access: ${size} bytes at ${ptr}`);
     }
     return new Uint8Array(this.memory.buffer, ptr, size);
   }
@@ -201,12 +209,12 @@ export class WasmVm {
   string(ptr: number, size: number): string { return decoder.decode(this.bytes(ptr, size)); }
 
   setU32(ptr: number, value: number): void {
-    if (ptr + 4 > this.memory.buffer.byteLength || ptr < 0) throw new HostTrap(`out-of-bounds write at ${ptr}`);
+    if (ptr + 4 > this.memory.buffer.byteLength || ptr < 0) throw new MemoryAccessError(`out-of-bounds write at ${ptr}`);
     this.view().setUint32(ptr, value >>> 0, true);
   }
 
   setU64(ptr: number, value: bigint): void {
-    if (ptr + 8 > this.memory.buffer.byteLength || ptr < 0) throw new HostTrap(`out-of-bounds write at ${ptr}`);
+    if (ptr + 8 > this.memory.buffer.byteLength || ptr < 0) throw new MemoryAccessError(`out-of-bounds write at ${ptr}`);
     this.view().setBigUint64(ptr, BigInt.asUintN(64, value), true);
   }
 
@@ -228,7 +236,7 @@ export class WasmVm {
     const exports = this.instance.exports;
     const fn = (exports.malloc ?? exports.proxy_on_memory_allocate) as (n: number) => number;
     const ptr = fn(size) >>> 0;
-    if (ptr === 0) throw new HostTrap(`malloc(${size}) returned 0`);
+    if (ptr === 0) throw new MemoryAccessError(`malloc(${size}) returned 0`);
     return ptr;
   }
 
@@ -238,3 +246,4 @@ export class WasmVm {
 }
 
 const decoder = new TextDecoder();
+let nextVmId = 1;

@@ -76,7 +76,7 @@ describe('SDK: properties', () => {
     expect(header(r, 'x-prop-missing')).toBe('null');
     expect(header(r, 'x-set-property')).toBe('0');
     expect(header(r, 'x-get-set-property')).toBe('yes');
-    expect(new TextDecoder().decode(r.filterState.get('wasm.probe.seen'))).toBe('yes');
+    expect(new TextDecoder().decode(r.filterState.get('wasm.probe_seen'))).toBe('yes');
   });
 });
 

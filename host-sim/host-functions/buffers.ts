@@ -6,9 +6,9 @@ function lookup(vm: WasmVm, type: number): BufferAccess | undefined {
   const context = vm.context();
   switch (type) {
     case BufferType.PluginConfiguration:
-      return context?.kind === 'root' ? { get: () => vm.owner.configuration } : undefined;
+      return vm.configuring ? { get: () => vm.owner.configuration } : undefined;
     case BufferType.VmConfiguration:
-      return context?.kind === 'root' ? { get: () => vm.owner.vmConfiguration } : undefined;
+      return { get: () => vm.owner.vmConfiguration };
     case BufferType.HttpCallResponseBody:
       return data.kind === 'http' && data.body ? { get: () => data.body! } : undefined;
     case BufferType.GrpcReceiveBuffer:
@@ -51,9 +51,9 @@ export function bufferFunctions(vm: WasmVm) {
       const data = vm.copyBytes(dataPtr, dataSize);
       start >>>= 0;
       length >>>= 0;
-      // Envoy's rules: prepend, replace all, or append; nothing in between.
-      if (start === 0 && length === 0) buffer.set(concat(data, current));
-      else if (start === 0 && length >= current.length) buffer.set(data);
+      // Envoy's Buffer::copyFrom: at the start it drains `length` bytes and prepends (so 0
+      // prepends and >= size replaces all); at or past the end it appends; elsewhere BadArgument.
+      if (start === 0) buffer.set(concat(data, current.subarray(Math.min(length, current.length))));
       else if (start >= current.length) buffer.set(concat(current, data));
       else return WasmResult.BadArgument;
       return WasmResult.Ok;

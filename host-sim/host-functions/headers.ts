@@ -5,7 +5,7 @@ import type { WasmVm } from '../vm.js';
 type HeaderList = [string, string][];
 
 /** The map a call names, or undefined when the current callback may not touch it. */
-function lookup(vm: WasmVm, type: number): HeaderList | undefined {
+function lookup(vm: WasmVm, type: number, write = false): HeaderList | undefined {
   const data = vm.callbackData;
   switch (type) {
     case HeaderMapType.HttpCallResponseHeaders: return data.kind === 'http' ? data.headers : undefined;
@@ -15,12 +15,12 @@ function lookup(vm: WasmVm, type: number): HeaderList | undefined {
   }
   const context = vm.context();
   if (context?.kind !== 'stream' || type < 0 || type > 3) return undefined;
-  return context.stream.headerMap(type);
+  return context.stream.headerMap(type, write);
 }
 
 /** Callout responses and gRPC metadata are read-only. */
 function writable(vm: WasmVm, type: number): HeaderList | undefined {
-  return type >= 0 && type <= 3 ? lookup(vm, type) : undefined;
+  return type >= 0 && type <= 3 ? lookup(vm, type, true) : undefined;
 }
 
 export function headerFunctions(vm: WasmVm) {

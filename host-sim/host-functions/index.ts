@@ -2,7 +2,7 @@
 // the exact signature for the module's ABI, even if it is never called.
 import { hostImport, type AbiVersion, formatWasmType } from '../contract.js';
 import { sameType, type ModuleInfo } from '../wasm/binary.js';
-import { HostTrap, type WasmVm } from '../vm.js';
+import { HostTrap, MemoryAccessError, type WasmVm } from '../vm.js';
 import { bufferFunctions } from './buffers.js';
 import { calloutFunctions } from './callouts.js';
 import { headerFunctions } from './headers.js';
@@ -56,7 +56,11 @@ export function linkImports(vm: WasmVm, info: ModuleInfo, abi: AbiVersion, servi
   for (const imp of info.imports) {
     const subject = `${imp.module}.${imp.name}`;
     if (imp.kind !== 'func') {
-      if (imp.kind === 'memory') continue; // V8 creates an imported memory; host-sim lets WebAssembly do so.
+      if (imp.kind === 'memory') {
+        // V8 (Envoy's default runtime) creates a memory a module imports.
+        (imports[imp.module] ??= {})[imp.name] = new WebAssembly.Memory({ initial: imp.limits?.min ?? 1, maximum: imp.limits?.max }) as never;
+        continue;
+      }
       throw new LinkError(`Failed to load Wasm module due to a missing import: ${subject}`);
     }
     const host = hostImport(abi, imp.module, imp.name);
@@ -84,6 +88,12 @@ function restrict(vm: WasmVm, name: string, isWasi: boolean, fn: HostFunction): 
   return (...args: never[]) => {
     if (vm.instantiating) throw new HostTrap(`${name} called from the module's start section, before any context exists`);
     if (vm.restricted && !allowedDuringStart) throw new HostTrap(`restricted_callback: ${name} called from a start function`);
-    return fn(...args);
+    try {
+      return fn(...args);
+    } catch (e) {
+      // cpp-host answers a bad pointer with InvalidMemoryAccess (WASI: EFAULT) instead of trapping.
+      if (e instanceof MemoryAccessError) return isWasi ? 21 : 6;
+      throw e;
+    }
   };
 }

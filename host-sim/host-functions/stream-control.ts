@@ -10,17 +10,14 @@ export function streamControlFunctions(vm: WasmVm, services: HostServices) {
     return context?.kind === 'stream' ? context.stream : undefined;
   };
   return {
+    // On a root context these have no stream to act on; Envoy answers Ok and does nothing.
     proxy_continue_stream(type: number): number {
       if (type < 0 || type > StreamType.Upstream) return WasmResult.BadArgument;
-      const s = stream();
-      if (!s) return WasmResult.NotFound;
-      return s.continueStream(type);
+      return stream()?.continueStream(type) ?? WasmResult.Ok;
     },
     proxy_close_stream(type: number): number {
       if (type < 0 || type > StreamType.Upstream) return WasmResult.BadArgument;
-      const s = stream();
-      if (!s) return WasmResult.NotFound;
-      return s.closeStream(type);
+      return stream()?.closeStream(type) ?? WasmResult.Ok;
     },
     proxy_continue_request(): number {
       return stream()?.continueStream(StreamType.Request) ?? WasmResult.NotFound;
@@ -37,7 +34,7 @@ export function streamControlFunctions(vm: WasmVm, services: HostServices) {
     proxy_send_local_response(status: number, detailsPtr: number, detailsSize: number, bodyPtr: number, bodySize: number,
       headersPtr: number, headersSize: number, grpcStatus: number): number {
       const s = stream();
-      if (!s) return WasmResult.NotFound;
+      if (!s) return WasmResult.Ok;
       const headers = headersSize === 0 ? [] : decodePairs(vm.bytes(headersPtr, headersSize));
       if (!headers) return WasmResult.ParseFailure;
       return s.sendLocalResponse({

@@ -8,7 +8,14 @@ export interface FuncType { params: ValType[]; results: ValType[] }
 
 export type ExternKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
 
-export interface ImportEntry { module: string; name: string; kind: ExternKind; type?: FuncType }
+export interface ImportEntry {
+  module: string;
+  name: string;
+  kind: ExternKind;
+  type?: FuncType;
+  /** For an imported memory: its limits in pages. */
+  limits?: { min: number; max?: number };
+}
 export interface ExportEntry { name: string; kind: ExternKind; index: number; type?: FuncType }
 export interface CustomSection { name: string; size: number }
 
@@ -69,10 +76,11 @@ class Reader {
     return VALTYPES[b] ?? (`0x${b.toString(16)}` as ValType);
   }
 
-  limits(): void {
+  limits(): { min: number; max?: number } {
     const flags = this.byte();
-    this.u32();
-    if (flags & 1) this.u32();
+    const min = this.u32();
+    const max = flags & 1 ? this.u32() : undefined;
+    return { min, max };
   }
 }
 
@@ -127,7 +135,7 @@ export function parseModule(bytes: Uint8Array): ModuleInfo {
             info.functionTypes.push(entry.type);
             info.importedFunctionCount++;
           } else if (kind === 'table') { s.byte(); s.limits(); }
-          else if (kind === 'memory') { s.limits(); info.memories++; }
+          else if (kind === 'memory') { entry.limits = s.limits(); info.memories++; }
           else if (kind === 'global') { s.valtype(); s.byte(); }
           else { s.byte(); s.u32(); }
           info.imports.push(entry);

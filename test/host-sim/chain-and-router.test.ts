@@ -35,10 +35,11 @@ describe('router', () => {
     expect((await host.request({ headers: { 'x-cluster': 'v2' } })).upstream!.cluster).toBe('v2');
     const missing = await host.request();
     expect(missing.status).toBe(503);
-    expect(missing.responseCodeDetails).toBe('cluster_header_missing');
+    expect(missing.responseCodeDetails).toBe('cluster_not_found');
     const unknown = await host.request({ headers: { 'x-cluster': 'v9' } });
     expect(unknown.status).toBe(503);
-    expect(unknown.responseCodeDetails).toBe('cluster_not_found: v9');
+    expect(unknown.responseCodeDetails).toBe('cluster_not_found');
+    expect(unknown.body).toBe('no healthy upstream');
   });
 
   it('answers 404 when no route matches', async () => {
@@ -66,6 +67,7 @@ describe('router', () => {
     const r = await host.request({}, { advanceClock: true });
     expect(r.status).toBe(504);
     expect(r.responseCodeDetails).toBe('upstream_response_timeout');
+    expect(r.body).toBe('upstream request timeout');
   });
 });
 
