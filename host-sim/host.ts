@@ -511,6 +511,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     const key = `${vm.id}:${rootContextId}`;
     this.clock.cancel(this.ticks.get(key));
     this.ticks.delete(key);
+    this.tickPeriods.delete(key);
     if (periodMs === 0) return WasmResult.Ok;
     const fire = () => {
       this.ticks.delete(key);

@@ -98,14 +98,26 @@ describe('filter chain', () => {
 });
 
 describe('workers', () => {
-  it('interleaves streams on different workers deterministically', async () => {
-    const host = newHost({ workers: 2, clusters: { backend: () => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 5)) } });
+  it('interleaves streams on different workers in the order the test releases them', async () => {
+    // The upstream holds every request until the test answers it.
+    const waiting: ((status: number) => void)[] = [];
+    const host = newHost({ workers: 2, clusters: { backend: () => new Promise((resolve) => waiting.push((status) => resolve({ status }))) } });
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     const a = host.startRequest({ worker: 0, headers: { 'x-probe': 'shared' } });
     const b = host.startRequest({ worker: 1, headers: { 'x-probe': 'shared' } });
-    const c = host.startRequest({ worker: 0, headers: { 'x-probe': 'shared' } });
-    const values = await Promise.all([a, b, c].map(async (s) => (await host.wait(s)).headers.find(([k]) => k === 'x-shared-value')![1]));
-    expect(values).toEqual(['1', '2', '3']);
+    const finished: string[] = [];
+    void a.done.then(() => finished.push('a'));
+    void b.done.then(() => finished.push('b'));
+    const done = [host.wait(a), host.wait(b)];
+    await Promise.resolve();
+    expect(waiting).toHaveLength(2);
+    waiting[1](201);
+    waiting[0](202);
+    const [ra, rb] = await Promise.all(done);
+    expect(finished).toEqual(['b', 'a']);
+    expect([ra.status, rb.status]).toEqual([202, 201]);
+    // Both workers' VMs counted into the same shared data.
+    expect([ra, rb].map((r) => r.headers.find(([k]) => k === 'x-shared-value')![1])).toEqual(['1', '2']);
     expect(host.plugins[0].vms).toHaveLength(2);
   });
 
