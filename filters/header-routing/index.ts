@@ -1,0 +1,209 @@
+// header-routing: A/B tests, canary releases and fault injection that stock Envoy's router
+// honours. The first matching rule picks a target (a cluster written to the header the route's
+// cluster_header reads, or header values the route table matches), weighted and sticky if asked;
+// then the filter clears the route cache so Envoy routes again.
+export * from "../../assembly/proxy";
+import {
+  Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderMapTypeValues, LogLevelValues, RootContext,
+  addressWithoutPort, clear_route_cache, continue_request, get_current_time_nanoseconds, getHeader, getPropertyString,
+  log, registerRootContext, send_local_response, stream_context,
+} from "../../assembly";
+import { Rule, RoutingConfig, Target, parseConfig } from "./config";
+
+/** How often the root context looks for delayed streams that are due, while any wait. */
+const DELAY_TICK_MS: u32 = 10;
+
+class Delayed {
+  constructor(public context: HeaderRouting, public dueNs: i64) {}
+}
+
+class RoutingRoot extends RootContext {
+  config: RoutingConfig = new RoutingConfig();
+  delayed: Delayed[] = [];
+  private counters: Map<string, Counter> = new Map();
+
+  onConfigure(size: u32): bool {
+    const parsed = parseConfig(this.getConfiguration());
+    if (parsed.config === null) {
+      log(LogLevelValues.error, "header-routing: " + parsed.error);
+      return false;
+    }
+    this.config = parsed.config!;
+    return true;
+  }
+
+  count(name: string): void {
+    const full = "header_routing." + name;
+    if (!this.counters.has(full)) this.counters.set(full, new Counter(full));
+    this.counters.get(full).increment(1);
+  }
+
+  delay(context: HeaderRouting, ns: i64): void {
+    if (this.delayed.length == 0) this.setTickPeriod(DELAY_TICK_MS);
+    this.delayed.push(new Delayed(context, <i64>get_current_time_nanoseconds() + ns));
+  }
+
+  forget(context: HeaderRouting): void {
+    for (let i = 0; i < this.delayed.length; i++) {
+      if (this.delayed[i].context === context) { this.delayed.splice(i, 1); break; }
+    }
+    if (this.delayed.length == 0) this.setTickPeriod(0);
+  }
+
+  onTick(): void {
+    const now = <i64>get_current_time_nanoseconds();
+    const due = new Array<HeaderRouting>();
+    const waiting = new Array<Delayed>();
+    for (let i = 0; i < this.delayed.length; i++) {
+      if (this.delayed[i].dueNs <= now) due.push(this.delayed[i].context);
+      else waiting.push(this.delayed[i]);
+    }
+    this.delayed = waiting;
+    if (waiting.length == 0) this.setTickPeriod(0);
+    for (let i = 0; i < due.length; i++) {
+      due[i].setEffectiveContext();
+      continue_request();
+    }
+  }
+
+  createContext(id: u32): Context { return new HeaderRouting(id, this); }
+}
+
+function cookie(name: string): string | null {
+  const header = getHeader(HeaderMapTypeValues.RequestHeaders, "cookie");
+  if (header === null) return null;
+  const parts = header.split(";");
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i].trim();
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.substring(0, eq) == name) return part.substring(eq + 1);
+  }
+  return null;
+}
+
+function queryParam(path: string, name: string): string | null {
+  const q = path.indexOf("?");
+  if (q < 0) return null;
+  const parts = path.substring(q + 1).split("&");
+  for (let i = 0; i < parts.length; i++) {
+    const eq = parts[i].indexOf("=");
+    const key = eq < 0 ? parts[i] : parts[i].substring(0, eq);
+    if (key == name) return eq < 0 ? "" : parts[i].substring(eq + 1);
+  }
+  return null;
+}
+
+function matches(rule: Rule): bool {
+  const m = rule.match;
+  for (let i = 0; i < m.headers.length; i++) {
+    if (!m.headers[i].test(getHeader(HeaderMapTypeValues.RequestHeaders, m.headers[i].name))) return false;
+  }
+  for (let i = 0; i < m.cookies.length; i++) if (!m.cookies[i].test(cookie(m.cookies[i].name))) return false;
+  if (m.queryParams.length > 0 || m.path !== null) {
+    const fullPath = getHeader(HeaderMapTypeValues.RequestHeaders, ":path");
+    const path = fullPath === null ? "" : fullPath;
+    for (let i = 0; i < m.queryParams.length; i++) if (!m.queryParams[i].test(queryParam(path, m.queryParams[i].name))) return false;
+    if (m.path !== null) {
+      const q = path.indexOf("?");
+      if (!m.path!.test(q < 0 ? path : path.substring(0, q))) return false;
+    }
+  }
+  if (m.methods.length > 0) {
+    const method = getHeader(HeaderMapTypeValues.RequestHeaders, ":method");
+    if (method === null || !m.methods.includes(method)) return false;
+  }
+  if (m.sourceCidrs.length > 0) {
+    const source = getPropertyString(["source", "address"]);
+    if (source === null) return false;
+    const address = addressWithoutPort(source);
+    let inside = false;
+    for (let i = 0; i < m.sourceCidrs.length && !inside; i++) inside = m.sourceCidrs[i].contains(address);
+    if (!inside) return false;
+  }
+  return true;
+}
+
+function fnv1a(text: string): u32 {
+  let h: u32 = 2166136261;
+  for (let i = 0; i < text.length; i++) { h ^= <u32>text.charCodeAt(i); h *= 16777619; }
+  return h;
+}
+
+/** A point in [0, 10000): from the sticky key's hash when the request has one, else random. */
+function bucket(rule: Rule): i32 {
+  if (rule.stickyKind.length > 0) {
+    const key = rule.stickyKind == "header" ? getHeader(HeaderMapTypeValues.RequestHeaders, rule.stickyName) : cookie(rule.stickyName);
+    if (key !== null) return <i32>(fnv1a(key) % 10000);
+  }
+  return <i32>Math.floor(Math.random() * 10000);
+}
+
+function chooseTarget(rule: Rule): Target {
+  if (rule.targets.length == 1) return rule.targets[0];
+  const point = bucket(rule);
+  let edge: i32 = 0;
+  for (let i = 0; i < rule.targets.length; i++) {
+    edge += rule.targets[i].weight;
+    if (point < edge) return rule.targets[i];
+  }
+  return rule.targets[rule.targets.length - 1];
+}
+
+function chance(percent: f64): bool {
+  return percent >= 100 || (percent > 0 && Math.random() * 100 < percent);
+}
+
+class HeaderRouting extends Context {
+  private decision: string = "";
+
+  private get routingRoot(): RoutingRoot { return this.root_context as RoutingRoot; }
+
+  onRequestHeaders(count: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const root = this.routingRoot;
+    const config = root.config;
+    let rule: Rule | null = null;
+    for (let i = 0; i < config.rules.length; i++) {
+      if (matches(config.rules[i])) { rule = config.rules[i]; break; }
+    }
+    if (rule === null) {
+      root.count("no_match");
+      return FilterHeadersStatusValues.Continue;
+    }
+    const fault = rule.fault;
+    if (fault !== null && fault.abortStatus > 0 && chance(fault.abortPercent)) {
+      root.count(rule.name + ".aborted");
+      this.decision = "rule=" + rule.name + ";fault=abort";
+      send_local_response(fault.abortStatus, "fault_filter_abort", String.UTF8.encode("fault filter abort"), [],
+        fault.abortGrpcStatus >= 0 ? <GrpcStatusValues>fault.abortGrpcStatus : GrpcStatusValues.InvalidCode);
+      return FilterHeadersStatusValues.StopIteration;
+    }
+    const target = chooseTarget(rule);
+    if (target.cluster.length > 0) {
+      stream_context.headers.request.replace(config.clusterHeader, target.cluster);
+    } else {
+      for (let i = 0; i < target.headerNames.length; i++) stream_context.headers.request.replace(target.headerNames[i], target.headerValues[i]);
+    }
+    // The router chose its route before this filter ran: ask it to choose again.
+    clear_route_cache();
+    root.count(rule.name + "." + target.label + ".routed");
+    this.decision = "rule=" + rule.name + ";target=" + target.label;
+    if (fault !== null && fault.delayNs > 0 && chance(fault.delayPercent)) {
+      root.count(rule.name + ".delayed");
+      root.delay(this, fault.delayNs);
+      return FilterHeadersStatusValues.StopIteration;
+    }
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onResponseHeaders(count: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const echo = this.routingRoot.config.echoHeader;
+    if (echo.length > 0 && this.decision.length > 0) stream_context.headers.response.replace(echo, this.decision);
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onDelete(): void {
+    this.routingRoot.forget(this);
+  }
+}
+
+registerRootContext((id: u32): RootContext => new RoutingRoot(id), "header-routing");
