@@ -54,7 +54,7 @@ function row(cells: (string | number)[]): string {
 
 async function main(): Promise<void> {
   console.log(`Building modules (runs: ${RUNS} x ${REQUESTS} requests each, median reported) ...`);
-  await buildFilters(['add-header', 'rate-quota', 'access-control'], { debug: false });
+  await buildFilters(['add-header', 'rate-quota', 'access-control', 'header-routing'], { debug: false });
   const portable = join(ROOT, 'bench', 'fixtures', 'add-header-portable.ts');
   const theirs = await buildPortable(portable, 'bench-add-header', 'proxy-runtime');
   const ours = await buildPortable(portable, 'bench-add-header', 'wasm-filter-kit');
@@ -100,6 +100,21 @@ async function main(): Promise<void> {
   ]);
   const [accessBaseline, tenRules, thousandRules] = ['baseline', '10 rules', '1000 rules'].map((k) => accessResults.get(k)!);
 
+  // header-routing: 20 rules on headers; one request matches the last rule, one matches none.
+  const routingPlugin = {
+    module: join(DIST_DIR, 'header-routing.wasm'), rootId: 'header-routing',
+    configuration: { rules: Array.from({ length: 20 }, (_, i) => ({
+      name: `r${i}`, match: { headers: [{ name: 'x-tenant', exact: `tenant-${i}` }], path: { prefix: '/bench' } },
+      targets: [{ cluster: 'backend', weight: 50 }, { cluster: 'backend', weight: 50 }], sticky_key: { header: 'x-user' },
+    })) },
+  };
+  const routingResults = await measure([
+    { label: 'baseline', plugin: { module: passThrough, name: 'pass-through' }, samples: [] },
+    { label: 'last rule', plugin: routingPlugin, request: () => ({ path: '/bench', headers: { 'x-tenant': 'tenant-19', 'x-user': 'u1' } }), samples: [] },
+    { label: 'no match', plugin: routingPlugin, request: () => ({ path: '/bench', headers: { 'x-tenant': 'nobody' } }), samples: [] },
+  ]);
+  const [routingBaseline, lastRule, noMatch] = ['baseline', 'last rule', 'no match'].map((k) => routingResults.get(k)!);
+
   console.log('\nSDK: add-header (same source) in host-sim');
   console.log(row(['build', 'module bytes', 'ns/request', 'above baseline']));
   console.log(row(['@solo-io/proxy-runtime 0.1.8 + AS 0.14.9', statSync(theirs).size, theirsNs.toFixed(0), (theirsNs - baseline).toFixed(0)]));
@@ -128,6 +143,12 @@ async function main(): Promise<void> {
   console.log(row(['10 rules', tenRules.toFixed(0), (tenRules - accessBaseline).toFixed(0)]));
   console.log(row(['1000 rules', thousandRules.toFixed(0), (thousandRules - accessBaseline).toFixed(0)]));
   console.log(`ratio 1000 rules/10 rules (above baseline): ${((thousandRules - accessBaseline) / (tenRules - accessBaseline)).toFixed(2)} (linear scanning would be ~100)`);
+
+  console.log('\nfilters/header-routing: 20 rules on a header and the path, weighted sticky targets');
+  console.log(row(['request', 'ns/request', 'above baseline']));
+  console.log(row(['pass-through baseline', routingBaseline.toFixed(0), '0']));
+  console.log(row(['matches the 20th rule', lastRule.toFixed(0), (lastRule - routingBaseline).toFixed(0)]));
+  console.log(row(['matches no rule', noMatch.toFixed(0), (noMatch - routingBaseline).toFixed(0)]));
 }
 
 await main();

@@ -1,0 +1,198 @@
+// filters/header-routing in host-sim: matchers, targets through Envoy's router, weights and
+// stickiness, faults on the virtual clock, and configuration errors.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Host, PluginLoadError, type HostOptions, type RequestSpec, type Route } from '../../host-sim/index.js';
+import { filterModule } from '../support/modules.js';
+
+const hosts: Host[] = [];
+afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
+
+const clusters = {
+  'reviews-v1': () => ({ status: 200, body: 'v1' }),
+  'reviews-v2': () => ({ status: 200, body: 'v2' }),
+  'reviews-canary': () => ({ status: 200, body: 'canary' }),
+};
+/** Envoy's route table: cluster_header when the filter set it, then a header-matched route, else v1. */
+const routes: Route[] = [
+  { name: 'by-header', match: { prefix: '/', headers: [{ name: 'x-route-cluster', present: true }] }, clusterHeader: 'x-route-cluster' },
+  { name: 'by-version', match: { prefix: '/', headers: [{ name: 'x-version', exact: 'v2' }] }, cluster: 'reviews-v2' },
+  { name: 'default', match: { prefix: '/' }, cluster: 'reviews-v1' },
+];
+
+function routing(configuration: object, options: HostOptions = {}): Host {
+  const host = new Host({ clusters, routes, ...options });
+  hosts.push(host);
+  host.addPlugin({ module: filterModule('header-routing'), rootId: 'header-routing', configuration });
+  return host;
+}
+
+async function clusterOf(host: Host, spec: RequestSpec = {}): Promise<string | undefined> {
+  return (await host.request(spec)).upstream?.cluster;
+}
+
+const toCanary = (match: object) => ({ rules: [{ name: 'canary', match, targets: [{ cluster: 'reviews-canary' }] }] });
+
+describe('header-routing: matchers', () => {
+  it('matches headers exactly, by prefix, suffix, substring, regex, presence, absence and inverted', async () => {
+    const cases: [object, RequestSpec, boolean][] = [
+      [{ headers: [{ name: 'x-user', exact: 'alice' }] }, { headers: { 'x-user': 'alice' } }, true],
+      [{ headers: [{ name: 'x-user', exact: 'alice' }] }, { headers: { 'x-user': 'alicia' } }, false],
+      [{ headers: [{ name: 'x-user', prefix: 'ali' }] }, { headers: { 'x-user': 'alicia' } }, true],
+      [{ headers: [{ name: 'x-user', suffix: 'cia' }] }, { headers: { 'x-user': 'alicia' } }, true],
+      [{ headers: [{ name: 'x-user', contains: 'lic' }] }, { headers: { 'x-user': 'alicia' } }, true],
+      [{ headers: [{ name: 'x-user', regex: 'a.*a' }] }, { headers: { 'x-user': 'alicia' } }, true],
+      [{ headers: [{ name: 'x-user', regex: 'a.*a' }] }, { headers: { 'x-user': 'alice' } }, false],
+      [{ headers: [{ name: 'x-beta', present: true }] }, { headers: { 'x-beta': '' } }, true],
+      [{ headers: [{ name: 'x-beta', absent: true }] }, {}, true],
+      [{ headers: [{ name: 'x-user', exact: 'alice', invert: true }] }, { headers: { 'x-user': 'bob' } }, true],
+    ];
+    for (const [match, spec, expected] of cases) {
+      const host = routing(toCanary(match));
+      expect(await clusterOf(host, spec), JSON.stringify(match)).toBe(expected ? 'reviews-canary' : 'reviews-v1');
+    }
+  });
+
+  it('matches cookies, query parameters, the path, the method and the source address', async () => {
+    const cases: [object, RequestSpec, boolean][] = [
+      [{ cookies: [{ name: 'beta', exact: '1' }] }, { headers: { cookie: 'session=abc; beta=1' } }, true],
+      [{ cookies: [{ name: 'beta', exact: '1' }] }, { headers: { cookie: 'betax=1' } }, false],
+      [{ query_params: [{ name: 'v', exact: '2' }] }, { path: '/reviews?x=1&v=2' }, true],
+      [{ path: { prefix: '/reviews' } }, { path: '/reviews/1?x=1' }, true],
+      [{ path: { regex: '/reviews/[0-9]+' } }, { path: '/reviews/12?x=1' }, true],
+      [{ path: { exact: '/reviews' } }, { path: '/reviews/1' }, false],
+      [{ methods: ['POST', 'PUT'] }, { method: 'PUT' }, true],
+      [{ methods: ['POST'] }, { method: 'GET' }, false],
+      [{ source_cidrs: ['10.0.0.0/8'] }, { source: '10.1.1.1:1' }, true],
+      [{ source_cidrs: ['10.0.0.0/8'] }, { source: '172.16.0.1:1' }, false],
+    ];
+    for (const [match, spec, expected] of cases) {
+      const host = routing(toCanary(match));
+      expect(await clusterOf(host, spec), JSON.stringify(match)).toBe(expected ? 'reviews-canary' : 'reviews-v1');
+    }
+  });
+
+  it('lets the first matching rule decide', async () => {
+    const host = routing({ rules: [
+      { name: 'alice', match: { headers: [{ name: 'x-user', exact: 'alice' }] }, targets: [{ cluster: 'reviews-canary' }] },
+      { name: 'everyone', targets: [{ cluster: 'reviews-v2' }] },
+    ] });
+    expect(await clusterOf(host, { headers: { 'x-user': 'alice' } })).toBe('reviews-canary');
+    expect(await clusterOf(host, { headers: { 'x-user': 'bob' } })).toBe('reviews-v2');
+  });
+});
+
+describe('header-routing: targets through Envoy\'s router', () => {
+  it('writes the cluster to the header the route reads and clears the route cache', async () => {
+    const host = routing({ echo_header: 'x-route-decision', ...toCanary({ headers: [{ name: 'x-user', exact: 'alice' }] }) });
+    const r = await host.request({ headers: { 'x-user': 'alice' } });
+    // Envoy chose "default" before the filter ran; only the cleared cache lets it choose again.
+    expect(r.route!.route!.name).toBe('by-header');
+    expect(r.upstream!.cluster).toBe('reviews-canary');
+    expect(r.upstream!.headers).toContainEqual(['x-route-cluster', 'reviews-canary']);
+    expect(r.headers).toContainEqual(['x-route-decision', 'rule=canary;target=reviews-canary']);
+    expect(host.metrics.value('header_routing.canary.reviews-canary.routed')).toBe(1);
+  });
+
+  it('sets header values that the route table matches on', async () => {
+    const host = routing({ rules: [{ name: 'v2', match: { cookies: [{ name: 'version', exact: '2' }] }, targets: [{ headers: { 'x-version': 'v2' } }] }] });
+    const r = await host.request({ headers: { cookie: 'version=2' } });
+    expect(r.upstream!.cluster).toBe('reviews-v2');
+    expect(r.route!.route!.name).toBe('by-version');
+  });
+
+  it('splits by weight within tolerance over 10,000 requests', async () => {
+    const host = routing({ rules: [{ name: 'split', targets: [{ cluster: 'reviews-canary', weight: 1 }, { cluster: 'reviews-v2', weight: 9 }, { cluster: 'reviews-v1', weight: 90 }] }] });
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 10_000; i++) {
+      const cluster = (await clusterOf(host))!;
+      counts[cluster] = (counts[cluster] ?? 0) + 1;
+    }
+    expect(counts['reviews-canary']).toBeGreaterThan(50);
+    expect(counts['reviews-canary']).toBeLessThan(160);
+    expect(counts['reviews-v2']).toBeGreaterThan(800);
+    expect(counts['reviews-v2']).toBeLessThan(1000);
+    expect(counts['reviews-v1']).toBeGreaterThan(8850);
+  });
+
+  it('keeps a user on one target with a sticky key, and spreads users by weight', async () => {
+    const host = routing({ rules: [{ name: 'canary', sticky_key: { header: 'x-user-id' },
+      targets: [{ cluster: 'reviews-canary', weight: 20 }, { cluster: 'reviews-v1', weight: 80 }] }] });
+    const canaryUsers = new Set<string>();
+    for (let user = 0; user < 500; user++) {
+      const first = await clusterOf(host, { headers: { 'x-user-id': `user-${user}` } });
+      for (let again = 0; again < 3; again++) expect(await clusterOf(host, { headers: { 'x-user-id': `user-${user}` } })).toBe(first);
+      if (first === 'reviews-canary') canaryUsers.add(`user-${user}`);
+    }
+    expect(canaryUsers.size).toBeGreaterThan(60);
+    expect(canaryUsers.size).toBeLessThan(140);
+  });
+
+  it('uses a cookie as the sticky key', async () => {
+    const host = routing({ rules: [{ name: 'ab', sticky_key: { cookie: 'session' }, targets: [{ cluster: 'reviews-v2', weight: 50 }, { cluster: 'reviews-v1', weight: 50 }] }] });
+    const first = await clusterOf(host, { headers: { cookie: 'session=xyz' } });
+    for (let i = 0; i < 5; i++) expect(await clusterOf(host, { headers: { cookie: 'theme=dark; session=xyz' } })).toBe(first);
+  });
+});
+
+describe('header-routing: faults', () => {
+  it('delays the request by the fixed delay, measured on the virtual clock', async () => {
+    const host = routing({ rules: [{ name: 'slow', fault: { delay: { percentage: 100, fixed_delay: '2s' } }, targets: [{ cluster: 'reviews-v2' }] }] });
+    const stream = host.startRequest();
+    const waiting = await host.wait(stream);
+    expect(waiting.stalled).toBeDefined();
+    await host.advance(1_990);
+    expect((await host.wait(stream)).stalled).toBeDefined();
+    await host.advance(10);
+    const done = await host.wait(stream);
+    expect(done.status).toBe(200);
+    expect(done.upstream!.cluster).toBe('reviews-v2');
+    expect(host.metrics.value('header_routing.slow.delayed')).toBe(1);
+  });
+
+  it('aborts about the configured share of requests with the HTTP status', async () => {
+    const host = routing({ rules: [{ name: 'flaky', fault: { abort: { percentage: 10, http_status: 503 } }, targets: [{ cluster: 'reviews-v1' }] }] });
+    let aborted = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const r = await host.request();
+      if (r.status === 503) { aborted++; expect(r.localReply!.details).toBe('fault_filter_abort'); }
+    }
+    expect(aborted).toBeGreaterThan(850);
+    expect(aborted).toBeLessThan(1150);
+    expect(host.metrics.value('header_routing.flaky.aborted')).toBe(aborted);
+  });
+
+  it('aborts a gRPC request with the gRPC status', async () => {
+    const host = routing({ rules: [{ name: 'grpc', fault: { abort: { percentage: 100, grpc_status: 14 } }, targets: [{ cluster: 'reviews-v1' }] }] });
+    const r = await host.request({ method: 'POST', headers: { 'content-type': 'application/grpc' } });
+    expect(r.status).toBe(200);
+    expect(r.headers).toContainEqual(['grpc-status', '14']);
+  });
+
+  it('delays and aborts together: an aborted request is not delayed', async () => {
+    const host = routing({ rules: [{ name: 'both', fault: { abort: { percentage: 100, http_status: 500 }, delay: { percentage: 100, fixed_delay: '5s' } }, targets: [{ cluster: 'reviews-v1' }] }] });
+    const r = await host.request();
+    expect(r.status).toBe(500);
+    expect(host.clock.now()).toBe(Date.UTC(2026, 0, 1));
+  });
+});
+
+describe('header-routing: configuration errors', () => {
+  const cases: [string, object, RegExp][] = [
+    ['weights not adding up to 100', { rules: [{ targets: [{ cluster: 'a', weight: 30 }, { cluster: 'b', weight: 60 }] }] }, /rules\[0\]\.targets: weights must add up to 100, they add up to 90/],
+    ['a split without weights', { rules: [{ targets: [{ cluster: 'a' }, { cluster: 'b' }] }] }, /rules\[0\]\.targets\[0\]\.weight: is required when a rule splits traffic/],
+    ['a bad regex', { rules: [{ match: { headers: [{ name: 'x', regex: '[a-' }] }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.match\.headers\[0\]\.regex: invalid regex: missing closing \]/],
+    ['an unknown target cluster', { clusters: ['a', 'b'], rules: [{ targets: [{ cluster: 'c' }] }] }, /rules\[0\]\.targets\[0\]\.cluster: unknown target cluster "c" \(clusters: a, b\)/],
+    ['a target that is neither a cluster nor headers', { rules: [{ targets: [{ weight: 100 }] }] }, /rules\[0\]\.targets\[0\]: unknown target: give either "cluster" or "headers"/],
+    ['a negative delay', { rules: [{ fault: { delay: { percentage: 10, fixed_delay: '-1s' } }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.fault\.delay\.fixed_delay: "-1s" is not a duration/],
+    ['a percentage above 100', { rules: [{ fault: { abort: { percentage: 150, http_status: 503 } }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.fault\.abort\.percentage: must be between 0 and 100, got 150/],
+  ];
+  for (const [what, configuration, message] of cases) {
+    it(`rejects ${what}`, () => {
+      const host = new Host();
+      hosts.push(host);
+      const load = () => host.addPlugin({ module: filterModule('header-routing'), rootId: 'header-routing', configuration });
+      expect(load).toThrow(PluginLoadError);
+      expect(load).toThrow(message);
+    });
+  }
+});
