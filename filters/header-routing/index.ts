@@ -4,8 +4,8 @@
 // then the filter clears the route cache so Envoy routes again.
 export * from "../../assembly/proxy";
 import {
-  Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderMapTypeValues, LogLevelValues, RootContext,
-  addressWithoutPort, clear_route_cache, continue_request, get_current_time_nanoseconds, getHeader, getPropertyString,
+  Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderPairsView, LogLevelValues, RootContext,
+  addressWithoutPort, clear_route_cache, continue_request, get_current_time_nanoseconds, getPropertyString,
   log, registerRootContext, send_local_response, stream_context,
 } from "../../assembly";
 import { Rule, RoutingConfig, Target, parseConfig } from "./config";
@@ -69,8 +69,8 @@ class RoutingRoot extends RootContext {
   createContext(id: u32): Context { return new HeaderRouting(id, this); }
 }
 
-function cookie(name: string): string | null {
-  const header = getHeader(HeaderMapTypeValues.RequestHeaders, "cookie");
+function cookie(headers: HeaderPairsView, name: string): string | null {
+  const header = headers.get("cookie");
   if (header === null) return null;
   const parts = header.split(";");
   for (let i = 0; i < parts.length; i++) {
@@ -93,14 +93,15 @@ function queryParam(path: string, name: string): string | null {
   return null;
 }
 
-function matches(rule: Rule): bool {
+/** Whether the request (its headers fetched once, in one host call) satisfies the rule's match. */
+function matches(rule: Rule, headers: HeaderPairsView): bool {
   const m = rule.match;
   for (let i = 0; i < m.headers.length; i++) {
-    if (!m.headers[i].test(getHeader(HeaderMapTypeValues.RequestHeaders, m.headers[i].name))) return false;
+    if (!m.headers[i].test(headers.get(m.headers[i].name))) return false;
   }
-  for (let i = 0; i < m.cookies.length; i++) if (!m.cookies[i].test(cookie(m.cookies[i].name))) return false;
+  for (let i = 0; i < m.cookies.length; i++) if (!m.cookies[i].test(cookie(headers, m.cookies[i].name))) return false;
   if (m.queryParams.length > 0 || m.path !== null) {
-    const fullPath = getHeader(HeaderMapTypeValues.RequestHeaders, ":path");
+    const fullPath = headers.get(":path");
     const path = fullPath === null ? "" : fullPath;
     for (let i = 0; i < m.queryParams.length; i++) if (!m.queryParams[i].test(queryParam(path, m.queryParams[i].name))) return false;
     if (m.path !== null) {
@@ -109,7 +110,7 @@ function matches(rule: Rule): bool {
     }
   }
   if (m.methods.length > 0) {
-    const method = getHeader(HeaderMapTypeValues.RequestHeaders, ":method");
+    const method = headers.get(":method");
     if (method === null || !m.methods.includes(method)) return false;
   }
   if (m.sourceCidrs.length > 0) {
@@ -130,17 +131,17 @@ function fnv1a(text: string): u32 {
 }
 
 /** A point in [0, 10000): from the sticky key's hash when the request has one, else random. */
-function bucket(rule: Rule): i32 {
+function bucket(rule: Rule, headers: HeaderPairsView): i32 {
   if (rule.stickyKind.length > 0) {
-    const key = rule.stickyKind == "header" ? getHeader(HeaderMapTypeValues.RequestHeaders, rule.stickyName) : cookie(rule.stickyName);
+    const key = rule.stickyKind == "header" ? headers.get(rule.stickyName) : cookie(headers, rule.stickyName);
     if (key !== null) return <i32>(fnv1a(key) % 10000);
   }
   return <i32>Math.floor(Math.random() * 10000);
 }
 
-function chooseTarget(rule: Rule): Target {
+function chooseTarget(rule: Rule, headers: HeaderPairsView): Target {
   if (rule.targets.length == 1) return rule.targets[0];
-  const point = bucket(rule);
+  const point = bucket(rule, headers);
   let edge: i32 = 0;
   for (let i = 0; i < rule.targets.length; i++) {
     edge += rule.targets[i].weight;
@@ -161,9 +162,10 @@ class HeaderRouting extends Context {
   onRequestHeaders(count: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = this.routingRoot;
     const config = root.config;
+    const headers = stream_context.headers.request.pairs();
     let rule: Rule | null = null;
     for (let i = 0; i < config.rules.length; i++) {
-      if (matches(config.rules[i])) { rule = config.rules[i]; break; }
+      if (matches(config.rules[i], headers)) { rule = config.rules[i]; break; }
     }
     if (rule === null) {
       root.count("no_match");
@@ -177,7 +179,7 @@ class HeaderRouting extends Context {
         fault.abortGrpcStatus >= 0 ? <GrpcStatusValues>fault.abortGrpcStatus : GrpcStatusValues.InvalidCode);
       return FilterHeadersStatusValues.StopIteration;
     }
-    const target = chooseTarget(rule);
+    const target = chooseTarget(rule, headers);
     if (target.cluster.length > 0) {
       stream_context.headers.request.replace(config.clusterHeader, target.cluster);
     } else {
