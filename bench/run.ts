@@ -6,6 +6,7 @@ import { parse } from '@bytecodealliance/jco';
 import { buildFilters, DIST_DIR, ROOT } from '../cli/build.js';
 import { Host, type PluginSpec, type RequestSpec } from '../host-sim/index.js';
 import { buildPortable } from '../test/support/compile.js';
+import { protoStruct } from '../host-sim/attributes.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100_000);
@@ -54,7 +55,7 @@ function row(cells: (string | number)[]): string {
 
 async function main(): Promise<void> {
   console.log(`Building modules (runs: ${RUNS} x ${REQUESTS} requests each, median reported) ...`);
-  await buildFilters(['add-header', 'rate-quota', 'access-control', 'header-routing'], { debug: false });
+  await buildFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'telemetry'], { debug: false });
   const portable = join(ROOT, 'bench', 'fixtures', 'add-header-portable.ts');
   const theirs = await buildPortable(portable, 'bench-add-header', 'proxy-runtime');
   const ours = await buildPortable(portable, 'bench-add-header', 'wasm-filter-kit');
@@ -115,6 +116,16 @@ async function main(): Promise<void> {
   ]);
   const [routingBaseline, lastRule, noMatch] = ['baseline', 'last rule', 'no match'].map((k) => routingResults.get(k)!);
 
+  // telemetry: every Istio label, a custom label, the access log and trace context on.
+  const peer = Buffer.from(protoStruct({ WORKLOAD_NAME: 'reviews-v3', NAMESPACE: 'bookinfo', LABELS: { app: 'reviews', version: 'v3' } })).toString('base64');
+  const telemetryResults = await measure([
+    { label: 'baseline', plugin: { module: passThrough, name: 'pass-through' }, samples: [] },
+    { label: 'all labels', plugin: { module: join(DIST_DIR, 'telemetry.wasm'), rootId: 'telemetry',
+      configuration: { custom_labels: { tenant: { header: 'x-tenant' } }, access_log: { level: 'info', headers: ['x-tenant'] } } },
+      request: () => ({ path: '/bench', headers: { 'x-tenant': 'acme', 'x-envoy-peer-metadata': peer } }), samples: [] },
+  ]);
+  const [telemetryBaseline, allLabels] = ['baseline', 'all labels'].map((k) => telemetryResults.get(k)!);
+
   console.log('\nSDK: add-header (same source) in host-sim');
   console.log(row(['build', 'module bytes', 'ns/request', 'above baseline']));
   console.log(row(['@solo-io/proxy-runtime 0.1.8 + AS 0.14.9', statSync(theirs).size, theirsNs.toFixed(0), (theirsNs - baseline).toFixed(0)]));
@@ -149,6 +160,11 @@ async function main(): Promise<void> {
   console.log(row(['pass-through baseline', routingBaseline.toFixed(0), '0']));
   console.log(row(['matches the 20th rule', lastRule.toFixed(0), (lastRule - routingBaseline).toFixed(0)]));
   console.log(row(['matches no rule', noMatch.toFixed(0), (noMatch - routingBaseline).toFixed(0)]));
+
+  console.log('\nfilters/telemetry: all Istio labels, a custom label, access log and trace context');
+  console.log(row(['', 'ns/request', 'above baseline']));
+  console.log(row(['pass-through baseline', telemetryBaseline.toFixed(0), '0']));
+  console.log(row(['all labels on', allLabels.toFixed(0), (allLabels - telemetryBaseline).toFixed(0)]));
 }
 
 await main();

@@ -203,6 +203,8 @@ export class HttpStream {
   private requestStage: { phase: Phase | 'upstream'; index: number; chunk: number } = { phase: 'headers', index: 0, chunk: 0 };
   private responseStage: { phase: Phase | 'complete'; index: number; chunk: number } = { phase: 'headers', index: 0, chunk: 0 };
   private responding = false;
+  /** Envoy's response flags (StreamInfo::CoreResponseFlag bits) for response.flags. */
+  private responseFlags = 0;
   /** The upstream (or the host on its behalf) has answered: later answers are ignored. */
   private upstreamAnswered = false;
   /** The last filter (by index) that may see the response: all of them, or up to a local replier. */
@@ -389,7 +391,7 @@ export class HttpStream {
     this.idleTimer = this.host.clock.schedule(this.host.streamIdleTimeoutMs, () => {
       if (this.finished || !f.waiting) return;
       f.waiting = undefined;
-      this.respondFromHost(408, 'stream_idle_timeout', 'stream timeout');
+      this.respondFromHost(408, 'stream_idle_timeout', 'stream timeout', RESPONSE_FLAG.StreamIdleTimeout);
     });
   }
 
@@ -503,7 +505,8 @@ export class HttpStream {
     const decision = this.routeDecision;
     if (!decision.cluster) {
       const status = decision.status ?? 404;
-      this.respondFromHost(status, decision.reason ?? 'route_not_found', status === 404 ? '' : 'no healthy upstream');
+      this.respondFromHost(status, decision.reason ?? 'route_not_found', status === 404 ? '' : 'no healthy upstream',
+        status === 404 ? RESPONSE_FLAG.NoRouteFound : RESPONSE_FLAG.NoClusterFound);
       return;
     }
     const request: UpstreamRequest = {
@@ -519,7 +522,7 @@ export class HttpStream {
     try {
       answer = this.host.upstream(request);
     } catch (error) {
-      this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers');
+      this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers', RESPONSE_FLAG.UpstreamConnectionFailure);
       return;
     }
     const { response, kind } = answer;
@@ -530,22 +533,23 @@ export class HttpStream {
     let forget = () => {};
     const timer = this.host.clock.schedule(this.host.routeTimeoutMs, () => {
       forget();
-      this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout');
+      this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout', RESPONSE_FLAG.UpstreamRequestTimeout);
     });
     const work = response.then(
       (r) => { this.host.clock.cancel(timer as never); this.onUpstreamResponse(r); },
       (error) => {
         this.host.clock.cancel(timer as never);
-        this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers');
+        this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers', RESPONSE_FLAG.UpstreamConnectionFailure);
       },
     );
     forget = this.host.track(work, kind);
   }
 
   /** A reply Envoy itself makes (no route, no upstream, timeouts), with Envoy's body text. */
-  private respondFromHost(status: number, details: string, text = ''): void {
+  private respondFromHost(status: number, details: string, text = '', flags = 0): void {
     if (this.finished || this.upstreamAnswered) return;
     this.upstreamAnswered = true;
+    this.responseFlags = flags;
     this.responding = true;
     this.responseCodeDetails = details;
     const body = encoder.encode(text);
@@ -559,11 +563,11 @@ export class HttpStream {
 
   private onUpstreamResponse(response: UpstreamResponse): void {
     if (this.finished || this.upstreamAnswered) return;
-    this.upstreamAnswered = true;
     if (response.reset) {
-      this.respondFromHost(503, 'upstream_reset_before_response_started{remote_reset}', 'upstream connect error or disconnect/reset before headers');
+      this.respondFromHost(503, 'upstream_reset_before_response_started{remote_reset}', 'upstream connect error or disconnect/reset before headers', RESPONSE_FLAG.UpstreamRemoteReset);
       return;
     }
+    this.upstreamAnswered = true;
     this.responseCodeDetails = 'via_upstream';
     const headers = toList(response.headers).filter(([k]) => k !== ':status');
     this.responseHeaders = [[':status', String(response.status)], ...headers];
@@ -732,7 +736,7 @@ export class HttpStream {
         const values: Record<string, () => Uint8Array | undefined> = {
           code: () => (code ? encode.int(code) : undefined),
           code_details: () => encode.string(this.responseCodeDetails),
-          flags: () => encode.int(this.localReplyInfo ? 0x200 : 0),
+          flags: () => encode.int(this.responseFlags),
           grpc_status: () => { const v = header(this.responseTrailers, 'grpc-status') ?? header(res, 'grpc-status'); return v === undefined ? undefined : encode.int(Number(v)); },
           size: () => encode.int(this.responseBody.length),
           total_size: () => encode.int(this.responseBody.length + res.reduce((n, [k, v]) => n + k.length + v.length, 0)),
@@ -770,6 +774,12 @@ export class HttpStream {
     }
   }
 }
+
+/** Envoy's response flag bits for the replies host-sim makes itself. */
+const RESPONSE_FLAG = {
+  UpstreamRequestTimeout: 1 << 2, UpstreamRemoteReset: 1 << 4, UpstreamConnectionFailure: 1 << 5,
+  NoRouteFound: 1 << 8, StreamIdleTimeout: 1 << 16, NoClusterFound: 1 << 24,
+} as const;
 
 /** request.* attributes Envoy derives from the request headers. */
 const HEADER_DERIVED = new Set(['path', 'url_path', 'host', 'scheme', 'method', 'headers', 'referer', 'useragent', 'id', 'query', 'size']);

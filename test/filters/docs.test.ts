@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FILTERS_DIR, ROOT, listFilters } from '../../cli/build.js';
 import { Host } from '../../host-sim/index.js';
+import { statsTagsFor, telemetryLabels } from '../../cli/stats-tags.js';
 import { filterModule } from '../support/modules.js';
 
 const host = new Host();
@@ -74,6 +75,10 @@ describe('envoy-configs', () => {
         const validate = validator(stanza.root_id);
         expect(validate(JSON.parse(stanza.configuration)), JSON.stringify(validate.errors)).toBe(true);
         expect(() => configures(stanza.root_id, stanza.configuration)).not.toThrow();
+        if (stanza.root_id === 'telemetry') {
+          // The bootstrap's stats_tags must be the ones the telemetry configuration needs.
+          expect(bootstrap.stats_config?.stats_tags).toEqual(statsTagsFor(telemetryLabels(JSON.parse(stanza.configuration))));
+        }
       }
     });
   }
