@@ -1,15 +1,15 @@
 // Builds filters/<name>/index.ts into dist/<name>.wasm (release) and dist/<name>.debug.wasm
 // (with a source map), stamps producer metadata into each module and runs the module check.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
 import { metadataAdd } from '@bytecodealliance/jco';
 import { checkModule, formatReport } from './check.js';
 
-export const ROOT = resolve(new URL('..', import.meta.url).pathname);
-export const FILTERS_DIR = join(ROOT, 'filters');
-export const DIST_DIR = join(ROOT, 'dist');
+import { DIST_DIR, ROOT, listFilters } from './paths.js';
+
+export { DIST_DIR, FILTERS_DIR, ROOT, listFilters } from './paths.js';
 
 export interface BuildOptions {
   /** Also build the debug module with a source map (default true). */
@@ -27,14 +27,6 @@ export interface BuiltFilter {
 
 export class BuildError extends Error {
   override name = 'BuildError';
-}
-
-/** Every filter under filters/ (a folder with an index.ts). */
-export function listFilters(): string[] {
-  return readdirSync(FILTERS_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(FILTERS_DIR, d.name, 'index.ts')))
-    .map((d) => d.name)
-    .sort();
 }
 
 function sourceCommit(): string {

@@ -45,6 +45,100 @@ export async function main(argv: string[]): Promise<number> {
       if (failed) throw new WorkFailed();
     });
 
+  program.command('run')
+    .description('send requests through one or more filters in host-sim and show what each did')
+    .argument('<filters...>', 'filter names (built into dist/) or .wasm files, in chain order')
+    .option('-c, --config <file>', 'configuration of the next filter (repeat, in chain order)', collect, [])
+    .option('--request <file>', 'a JSON request, or a list of them ({method, path, headers, body, ...})')
+    .option('-X, --method <method>', 'request method', 'GET')
+    .option('--path <path>', 'request path', '/')
+    .option('-H, --header <header>', '"name: value" (repeat)', collect, [])
+    .option('--body <text>', 'request body')
+    .option('--workers <n>', 'worker VMs', (v) => positiveInt(v, '--workers'), 1)
+    .option('--count <n>', 'send the request(s) this many times', (v) => positiveInt(v, '--count'), 1)
+    .option('--upstream <url>', 'a real upstream server (default: one that echoes the request)')
+    .option('--root-id <id>', 'root id for a single .wasm module (default: its file name)')
+    .option('--json', 'print the result as JSON')
+    .action(async (targets: string[], options: { config: string[]; request?: string; method: string; path: string; header: string[];
+      body?: string; workers: number; count: number; upstream?: string; rootId?: string; json?: boolean }) => {
+      const { runFilters, formatRun, RunError } = await import('./run.js');
+      try {
+        const result = await runFilters(targets, { ...options, configs: options.config });
+        process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatRun(result)}\n`);
+      } catch (e) {
+        if (e instanceof RunError || (e as Error).name === 'PluginLoadError') throw new UsageError((e as Error).message);
+        throw e;
+      }
+    });
+
+  program.command('inspect')
+    .description('show a module: ABI version, imports, exports, size and embedded metadata')
+    .argument('<module>', 'a .wasm file')
+    .option('--wat', 'also print the module as text')
+    .option('--json', 'print JSON')
+    .action(async (path: string, options: { wat?: boolean; json?: boolean }) => {
+      const { inspectModule, formatInspection } = await import('./inspect.js');
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      let inspection;
+      try {
+        inspection = await inspectModule(bytes, options.wat === true);
+      } catch (e) {
+        throw new UsageError(`${path} is not a WebAssembly module: ${(e as Error).message}`);
+      }
+      process.stdout.write(options.json ? `${JSON.stringify(inspection, null, 2)}\n` : `${formatInspection(path, inspection)}\n`);
+    });
+
+  program.command('envoy-config')
+    .description('print an Envoy v3 bootstrap that mounts a filter, or with --istio the WasmPlugin that deploys it')
+    .argument('<filter>', 'the filter name')
+    .requiredOption('--config <file>', "the filter's configuration (JSON)")
+    .option('--istio', 'print an Istio WasmPlugin manifest instead')
+    .option('--image <reference>', 'with --istio: the OCI image, e.g. registry.example.com/filters/rate-quota:1.0.0')
+    .option('--module <file>', 'the module (for its sha256; default dist/<filter>.wasm)')
+    .option('--namespace <namespace>', 'with --istio: the WasmPlugin namespace', 'istio-system')
+    .option('--selector <label=value>', 'with --istio: workload selector label (repeat)', collect, [])
+    .option('--fail-open', 'let requests pass when the filter fails')
+    .option('--json', 'print JSON instead of YAML')
+    .action(async (filter: string, options: { config: string; istio?: boolean; image?: string; module?: string; namespace: string;
+      selector: string[]; failOpen?: boolean; json?: boolean }) => {
+      const { listFilters, DIST_DIR } = await import('./paths.js');
+      if (!listFilters().includes(filter)) throw new UsageError(`unknown filter "${filter}"; filters are: ${listFilters().join(', ')}`);
+      let configuration: Record<string, unknown>;
+      try {
+        configuration = JSON.parse(readFileSync(options.config, 'utf8'));
+      } catch (e) {
+        throw new UsageError(`cannot read the configuration ${options.config}: ${(e as Error).message}`);
+      }
+      const { envoyBootstrap, istioWasmPlugin } = await import('./envoy-config.js');
+      let document: Record<string, unknown>;
+      if (options.istio) {
+        if (!options.image) throw new UsageError('--istio needs --image <registry>/<repository>:<tag> (push the module first with wfk push)');
+        const modulePath = options.module ?? `${DIST_DIR}/${filter}.wasm`;
+        let module: Uint8Array;
+        try {
+          module = readFileSync(modulePath);
+        } catch {
+          throw new UsageError(`cannot read ${modulePath}: build it with \`wfk build ${filter}\` or pass --module`);
+        }
+        const selector = Object.fromEntries(options.selector.map((s) => {
+          const eq = s.indexOf('=');
+          if (eq <= 0) throw new UsageError(`--selector "${s}" must look like label=value`);
+          return [s.slice(0, eq), s.slice(eq + 1)];
+        }));
+        document = istioWasmPlugin({ filter, configuration, image: options.image, module, namespace: options.namespace,
+          selector: options.selector.length ? selector : undefined, failOpen: options.failOpen });
+      } else {
+        document = envoyBootstrap({ filter, configuration, failOpen: options.failOpen });
+      }
+      if (options.json) process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+      else process.stdout.write((await import('yaml')).stringify(document));
+    });
+
   program.command('stats-tags')
     .description("print the stats_config.stats_tags Envoy needs to turn the telemetry filter's metric names into Prometheus labels")
     .requiredOption('--config <file>', "the telemetry filter's configuration (JSON)")
@@ -84,6 +178,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`wfk: ${(e as Error).message}\n`);
     return 1;
   }
+}
+
+function collect(value: string, previous: string[]): string[] { return [...previous, value]; }
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1, got "${value}"`);
+  return n;
 }
 
 /** The command ran and its answer is "no" (for example a module Envoy would refuse). */

@@ -29,6 +29,7 @@ export interface PluginSpec {
 
 /** Envoy refused the plugin; `reason` says why in Envoy's words where it has them. */
 export class PluginLoadError extends Error {
+  override name = 'PluginLoadError';
   constructor(readonly plugin: string, readonly reason: string) {
     super(`Unable to create Wasm plugin ${plugin}: ${reason}`);
   }

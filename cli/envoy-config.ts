@@ -1,0 +1,108 @@
+// wfk envoy-config: an Envoy v3 bootstrap that mounts a filter, or the Istio WasmPlugin that
+// deploys it from an OCI registry.
+import { createHash } from 'node:crypto';
+import { statsTagsFor, telemetryLabels } from './stats-tags.js';
+
+/** Where Istio runs each filter in its chain of extensions. */
+const ISTIO_PHASE: Record<string, string> = {
+  'access-control': 'AUTHZ', 'rate-quota': 'AUTHZ', 'header-routing': 'UNSPECIFIED_PHASE', telemetry: 'STATS', 'add-header': 'UNSPECIFIED_PHASE',
+};
+/** Within a phase, a higher priority runs first: access control before quotas. */
+const ISTIO_PRIORITY: Record<string, number> = { 'access-control': 20, 'rate-quota': 10 };
+
+export interface EnvoyConfigOptions {
+  filter: string;
+  configuration: Record<string, unknown>;
+  /** Path of the module inside the proxy (default /etc/envoy/wasm/<filter>.wasm). */
+  modulePath?: string;
+  failOpen?: boolean;
+}
+
+function cluster(name: string, address: string, port: number, http2 = false): Record<string, unknown> {
+  return {
+    name, type: 'STRICT_DNS', connect_timeout: '1s',
+    ...(http2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } } } : {}),
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address, port_value: port } } } }] }] },
+  };
+}
+
+/** The wasm filter stanza for an HTTP connection manager. */
+export function wasmFilter(options: EnvoyConfigOptions): Record<string, unknown> {
+  return {
+    name: 'envoy.filters.http.wasm',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
+      config: {
+        name: options.filter,
+        root_id: options.filter,
+        fail_open: options.failOpen ?? false,
+        vm_config: {
+          vm_id: options.filter,
+          runtime: 'envoy.wasm.runtime.v8',
+          code: { local: { filename: options.modulePath ?? `/etc/envoy/wasm/${options.filter}.wasm` } },
+        },
+        configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: JSON.stringify(options.configuration) },
+      },
+    },
+  };
+}
+
+export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unknown> {
+  const clusters = [cluster('backend', 'backend', 8080)];
+  const service = options.configuration.rate_limit_service as { cluster?: string } | undefined;
+  if (options.filter === 'rate-quota' && service?.cluster) clusters.push(cluster(service.cluster, service.cluster, 8081, true));
+  const bootstrap: Record<string, unknown> = {
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 9901 } } },
+    static_resources: {
+      listeners: [{
+        name: 'ingress',
+        address: { socket_address: { address: '0.0.0.0', port_value: 10000 } },
+        filter_chains: [{ filters: [{
+          name: 'envoy.filters.network.http_connection_manager',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+            stat_prefix: 'ingress_http',
+            route_config: { name: 'local_route', virtual_hosts: [{ name: 'backend', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }] }] },
+            http_filters: [wasmFilter(options), { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+          },
+        }] }],
+      }],
+      clusters,
+    },
+  };
+  if (options.filter === 'telemetry') {
+    bootstrap.stats_config = { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(options.configuration)) };
+  }
+  return bootstrap;
+}
+
+export interface WasmPluginOptions {
+  filter: string;
+  configuration: Record<string, unknown>;
+  /** The image reference, e.g. registry.example.com/filters/rate-quota:1.0.0. */
+  image: string;
+  module: Uint8Array;
+  namespace?: string;
+  selector?: Record<string, string>;
+  failOpen?: boolean;
+}
+
+export function istioWasmPlugin(options: WasmPluginOptions): Record<string, unknown> {
+  return {
+    apiVersion: 'extensions.istio.io/v1alpha1',
+    kind: 'WasmPlugin',
+    metadata: { name: options.filter, namespace: options.namespace ?? 'istio-system' },
+    spec: {
+      ...(options.selector ? { selector: { matchLabels: options.selector } } : {}),
+      url: options.image.startsWith('oci://') ? options.image : `oci://${options.image}`,
+      sha256: createHash('sha256').update(options.module).digest('hex'),
+      imagePullPolicy: 'IfNotPresent',
+      phase: ISTIO_PHASE[options.filter] ?? 'UNSPECIFIED_PHASE',
+      priority: ISTIO_PRIORITY[options.filter] ?? 0,
+      pluginName: options.filter,
+      failStrategy: options.failOpen ? 'FAIL_OPEN' : 'FAIL_CLOSE',
+      pluginConfig: options.configuration,
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// wfk run: requests through one or more filters in host-sim, from the shell, reporting what
+// each filter did to the request and the response.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Host, type RequestSpec, type StreamResult } from '../host-sim/index.js';
+import { DIST_DIR, listFilters } from './paths.js';
+
+export interface RunOptions {
+  configs: string[];
+  request?: string;
+  method?: string;
+  path?: string;
+  header: string[];
+  body?: string;
+  workers: number;
+  count: number;
+  upstream?: string;
+  rootId?: string;
+}
+
+export class RunError extends Error {}
+
+interface Change { added: [string, string][]; removed: [string, string][] }
+
+function diff(before: [string, string][], after: [string, string][]): Change {
+  const key = ([k, v]: [string, string]) => `${k}\0${v}`;
+  const b = new Set(before.map(key));
+  const a = new Set(after.map(key));
+  return { added: after.filter((h) => !b.has(key(h))), removed: before.filter((h) => !a.has(key(h))) };
+}
+
+/** A module for `target`: a .wasm path, or the name of a filter built into dist/. */
+function moduleFor(target: string): { path: string; rootId: string } {
+  if (target.endsWith('.wasm')) {
+    if (!existsSync(target)) throw new RunError(`no module at ${target}`);
+    return { path: target, rootId: basename(target, '.wasm') };
+  }
+  if (!listFilters().includes(target)) throw new RunError(`"${target}" is neither a .wasm file nor a filter (filters: ${listFilters().join(', ')})`);
+  const path = join(DIST_DIR, `${target}.wasm`);
+  if (!existsSync(path)) throw new RunError(`${path} does not exist yet: run \`wfk build ${target}\` first`);
+  return { path, rootId: target };
+}
+
+function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':', text.startsWith(':') ? 1 : 0);
+  if (colon <= 0) throw new RunError(`header "${text}" must look like "name: value"`);
+  return [text.slice(0, colon).trim().toLowerCase(), text.slice(colon + 1).trim()];
+}
+
+function requestsFrom(options: RunOptions): RequestSpec[] {
+  if (options.request) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(options.request, 'utf8'));
+    } catch (e) {
+      throw new RunError(`cannot read the request file ${options.request}: ${(e as Error).message}`);
+    }
+    return Array.isArray(parsed) ? parsed as RequestSpec[] : [parsed as RequestSpec];
+  }
+  return [{ method: options.method ?? 'GET', path: options.path ?? '/', headers: options.header.map(parseHeader), body: options.body }];
+}
+
+export interface RunReport {
+  request: RequestSpec;
+  status: number;
+  decidedBy: string;
+  cluster?: string;
+  upstreamHeaders: Change;
+  responseHeaders: Change;
+  body: string;
+  stalled?: string;
+}
+
+/** Runs the requests; returns one report per request, plus the logs and metrics. */
+export async function runFilters(targets: string[], options: RunOptions): Promise<{ reports: RunReport[]; logs: string[]; metrics: string }> {
+  if (targets.length === 0) throw new RunError('name at least one filter or .wasm module');
+  if (options.configs.length > targets.length) throw new RunError(`${options.configs.length} --config files for ${targets.length} filters`);
+  const upstreamResponses = new Map<number, [string, string][]>();
+  let nextId = 0;
+  const host = new Host({
+    workers: options.workers,
+    clusters: {
+      upstream: options.upstream ?? ((req) => {
+        const id = nextId++;
+        const headers: [string, string][] = [['content-type', 'application/json'], ['x-upstream-request', String(id)]];
+        upstreamResponses.set(id, headers);
+        return { status: 200, headers, body: JSON.stringify({ headers: Object.fromEntries(req.headers), body: new TextDecoder().decode(req.body) }) };
+      }),
+    },
+  });
+  try {
+    targets.forEach((target, i) => {
+      const { path, rootId } = moduleFor(target);
+      let configuration: string | undefined;
+      if (options.configs[i]) {
+        try {
+          configuration = readFileSync(options.configs[i], 'utf8');
+        } catch (e) {
+          throw new RunError(`cannot read ${options.configs[i]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
+      host.addPlugin({ module: path, rootId: options.rootId && targets.length === 1 ? options.rootId : rootId, name: rootId, configuration });
+    });
+    const reports: RunReport[] = [];
+    const requests = requestsFrom(options);
+    for (let n = 0; n < options.count; n++) {
+      for (const spec of requests) {
+        const r: StreamResult = await host.request(spec, { advanceClock: true });
+        const sent: [string, string][] = [[':method', spec.method ?? 'GET'], [':path', spec.path ?? '/'],
+          ...(Array.isArray(spec.headers) ? spec.headers : Object.entries(spec.headers ?? {}))];
+        const upstreamId = r.headers.find(([k]) => k === 'x-upstream-request')?.[1];
+        const fromUpstream: [string, string][] = [[':status', '200'], ...(upstreamId !== undefined ? upstreamResponses.get(Number(upstreamId)) ?? [] : [])];
+        reports.push({
+          request: spec,
+          status: r.status,
+          decidedBy: r.localReply ? `${r.localReply.plugin} (${r.localReply.details})` : r.upstream ? 'upstream' : 'nobody',
+          cluster: r.upstream?.cluster,
+          upstreamHeaders: r.upstream ? diff(sent.filter(([k]) => k !== ':authority' && k !== ':scheme'), r.upstream.headers.filter(([k]) => k !== ':authority' && k !== ':scheme' && k !== 'x-request-id')) : { added: [], removed: [] },
+          responseHeaders: r.localReply ? { added: r.headers, removed: [] } : diff(fromUpstream, r.headers),
+          body: r.body,
+          stalled: r.stalled?.description,
+        });
+      }
+    }
+    return { reports, logs: host.logs.entries.map((e) => `[${e.level}] ${e.plugin}: ${e.message}`), metrics: host.prometheus() };
+  } finally {
+    host.close();
+  }
+}
+
+export function formatRun(result: Awaited<ReturnType<typeof runFilters>>): string {
+  const out: string[] = [];
+  const show = (label: string, change: Change) => {
+    for (const [k, v] of change.added) out.push(`  ${label} + ${k}: ${v}`);
+    for (const [k, v] of change.removed) out.push(`  ${label} - ${k}: ${v}`);
+  };
+  for (const r of result.reports) {
+    out.push(`${r.request.method ?? 'GET'} ${r.request.path ?? '/'} -> ${r.status}, decided by ${r.decidedBy}${r.cluster ? `, cluster ${r.cluster}` : ''}`);
+    if (r.stalled) out.push(`  stalled: ${r.stalled}`);
+    show('upstream ', r.upstreamHeaders);
+    show('response ', r.responseHeaders);
+  }
+  if (result.logs.length) out.push('', 'logs:', ...result.logs.map((l) => `  ${l}`));
+  if (result.metrics) out.push('', 'metrics:', ...result.metrics.trim().split('\n').map((l) => `  ${l}`));
+  return out.join('\n');
+}

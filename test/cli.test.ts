@@ -1,0 +1,116 @@
+// wfk run, inspect and envoy-config from the shell: output, JSON, exit codes and errors.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { DIST_DIR, ROOT } from '../cli/build.js';
+import { Host } from '../host-sim/index.js';
+
+const wfk = join(ROOT, 'cli', 'bin', 'wfk.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'wfk-cli-'));
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const run = (...args: string[]) => spawnSync(process.execPath, [wfk, ...args], { encoding: 'utf8' });
+
+describe('wfk run', () => {
+  const deny = file('deny.json', { policies: [{ name: 'deny', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin'] } }] }] }] });
+  const headers = file('headers.json', { request_headers: { 'x-a': '1' }, response_headers: { 'x-b': '2' } });
+
+  it('runs a request through a chain and shows what changed upstream and downstream', () => {
+    const r = run('run', 'access-control', 'add-header', '-c', deny, '-c', headers, '--path', '/x', '-H', 'x-user: me');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('GET /x -> 200, decided by upstream, cluster upstream');
+    expect(r.stdout).toContain('upstream  + x-a: 1');
+    expect(r.stdout).toContain('response  + x-b: 2');
+  });
+
+  it('shows which filter answered, and prints JSON with --json', () => {
+    const out = JSON.parse(execFileSync(process.execPath, [wfk, 'run', 'access-control', '-c', deny, '--path', '/admin', '--count', '2', '--json'], { encoding: 'utf8' }));
+    expect(out.reports).toHaveLength(2);
+    expect(out.reports[0]).toMatchObject({ status: 403, decidedBy: 'access-control (rbac_access_denied_matched_policy[deny])' });
+    expect(out.logs.join('\n')).toContain('denied (403) by policy deny');
+  });
+
+  it('takes requests from a file', () => {
+    const requests = file('requests.json', [{ method: 'POST', path: '/a', body: 'x' }, { path: '/admin' }]);
+    const out = JSON.parse(execFileSync(process.execPath, [wfk, 'run', 'access-control', '-c', deny, '--request', requests, '--json'], { encoding: 'utf8' }));
+    expect(out.reports.map((r: { status: number }) => r.status)).toEqual([200, 403]);
+  });
+
+  it('explains what is wrong: an unknown filter, a bad header, a configuration the filter refuses', () => {
+    const unknown = run('run', 'no-such-filter');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/"no-such-filter" is neither a \.wasm file nor a filter/);
+    const header = run('run', 'add-header', '-H', 'no-colon');
+    expect(header.status).toBe(2);
+    expect(header.stderr).toContain('header "no-colon" must look like "name: value"');
+    const config = run('run', 'add-header', '-c', file('bad.json', { request_headers: { 'X-A': '1' } }));
+    expect(config.status).toBe(2);
+    expect(config.stderr).toMatch(/Unable to create Wasm plugin add-header: proxy_on_configure returned false.*upper-case/);
+    const count = run('run', 'add-header', '--count', '0');
+    expect(count.status).toBe(2);
+    expect(count.stderr).toContain('--count takes a whole number of at least 1');
+  });
+});
+
+describe('wfk inspect', () => {
+  it('shows the ABI, the producers the build embedded, imports and exports', () => {
+    const out = JSON.parse(execFileSync(process.execPath, [wfk, 'inspect', join(DIST_DIR, 'telemetry.wasm'), '--json'], { encoding: 'utf8' }));
+    expect(out.abi).toBe('0.2.1');
+    expect(Object.keys(out.producers['processed-by'])).toContain('filter:telemetry');
+    expect(out.producers.sdk).toHaveProperty('wasm-filter-kit');
+    expect(out.exports).toContain('proxy_on_log (i32) -> ()');
+    expect(out.imports.some((i: string) => i.startsWith('env.proxy_log '))).toBe(true);
+  });
+
+  it('prints the text form with --wat, and refuses a file that is not wasm', () => {
+    const wat = run('inspect', join(DIST_DIR, 'add-header.wasm'), '--wat');
+    expect(wat.status).toBe(0);
+    expect(wat.stdout).toContain('(module');
+    const bad = run('inspect', file('not.wasm', 'hello'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/is not a WebAssembly module/);
+  });
+});
+
+describe('wfk envoy-config', () => {
+  const quota = file('quota.json', { dimensions: { user: { header: 'x-user' } }, quotas: [{ name: 'q', dimensions: ['user'], max_amount: 5, valid_duration: '1s' }] });
+
+  it('prints a bootstrap whose wasm filter mounts the module with its configuration', () => {
+    const bootstrap = parseYaml(execFileSync(process.execPath, [wfk, 'envoy-config', 'rate-quota', '--config', quota], { encoding: 'utf8' }));
+    const filters = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
+    expect(filters.map((f: { name: string }) => f.name)).toEqual(['envoy.filters.http.wasm', 'envoy.filters.http.router']);
+    const config = filters[0].typed_config.config;
+    expect(config.root_id).toBe('rate-quota');
+    expect(config.vm_config.code.local.filename).toBe('/etc/envoy/wasm/rate-quota.wasm');
+    // The configuration it carries is one the filter accepts.
+    const host = new Host();
+    host.addPlugin({ module: join(DIST_DIR, 'rate-quota.wasm'), rootId: 'rate-quota', configuration: config.configuration.value });
+    host.close();
+  });
+
+  it('prints an Istio WasmPlugin with the module\'s sha256, phase, priority and plugin config', () => {
+    const plugin = parseYaml(execFileSync(process.execPath, [wfk, 'envoy-config', 'rate-quota', '--config', quota, '--istio',
+      '--image', 'registry.example.com/filters/rate-quota:1.0.0', '--selector', 'app=ratings'], { encoding: 'utf8' }));
+    expect(plugin.kind).toBe('WasmPlugin');
+    expect(plugin.spec.url).toBe('oci://registry.example.com/filters/rate-quota:1.0.0');
+    expect(plugin.spec.sha256).toBe(createHash('sha256').update(readFileSync(join(DIST_DIR, 'rate-quota.wasm'))).digest('hex'));
+    expect(plugin.spec).toMatchObject({ phase: 'AUTHZ', priority: 10, pluginName: 'rate-quota', failStrategy: 'FAIL_CLOSE', selector: { matchLabels: { app: 'ratings' } } });
+    expect(plugin.spec.pluginConfig.quotas[0].name).toBe('q');
+  });
+
+  it('needs an image for --istio and a known filter', () => {
+    const noImage = run('envoy-config', 'rate-quota', '--config', quota, '--istio');
+    expect(noImage.status).toBe(2);
+    expect(noImage.stderr).toContain('--istio needs --image');
+    const unknown = run('envoy-config', 'nope', '--config', quota);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown filter "nope"');
+  });
+});
