@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FILTERS_DIR, ROOT, listFilters } from '../../cli/build.js';
 import { Host } from '../../host-sim/index.js';
 import { statsTagsFor, telemetryLabels } from '../../cli/stats-tags.js';
+import { validateBootstrap } from '../../cli/envoy-validate.js';
+import { envoyBootstrap } from '../../cli/envoy-config.js';
 import { filterModule } from '../support/modules.js';
 
 const host = new Host();
@@ -48,6 +50,38 @@ describe('filter documentation', () => {
   }
 });
 
+describe('Envoy API validation', () => {
+  it('reports unknown fields, wrong types, bad enums and unresolvable typed configs with their path', () => {
+    const bootstrap = parseYaml(readFileSync(join(ROOT, 'envoy-configs', 'rate-quota.yaml'), 'utf8'));
+    const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    hcm.http_filters[0].typed_config.config.rootid = 'x';
+    hcm.http_filters[1].typed_config['@type'] = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Ruoter';
+    bootstrap.static_resources.clusters[0].type = 'MAGIC';
+    bootstrap.static_resources.clusters[0].connect_timeout = 1;
+    const wasm = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters';
+    expect(validateBootstrap(bootstrap)).toEqual([
+      `${wasm}[0].typed_config.config.rootid: unknown field in envoy.extensions.wasm.v3.PluginConfig`,
+      `${wasm}[1].typed_config.@type: cannot resolve type.googleapis.com/envoy.extensions.filters.http.router.v3.Ruoter: no such message in Envoy's API`,
+      'static_resources.clusters[0].type: "MAGIC" is not one of STATIC, STRICT_DNS, LOGICAL_DNS, EDS, ORIGINAL_DST',
+      'static_resources.clusters[0].connect_timeout: expected a duration such as "1s", got 1',
+    ]);
+  });
+
+  it('accepts what wfk envoy-config prints for every filter', () => {
+    const configurations: Record<string, object> = {
+      'add-header': { request_headers: { 'x-a': '1' } },
+      'access-control': { policies: [] },
+      'header-routing': { rules: [] },
+      'rate-quota': { mode: 'global', dimensions: { u: { header: 'x-user' } }, quotas: [{ name: 'q', dimensions: ['u'], max_amount: 1, valid_duration: '1s' }],
+        rate_limit_service: { cluster: 'ratelimit', domain: 'd' } },
+      telemetry: { labels: ['reporter'] },
+    };
+    for (const filter of listFilters()) {
+      expect(validateBootstrap(envoyBootstrap({ filter, configuration: configurations[filter] as Record<string, unknown> })), filter).toEqual([]);
+    }
+  });
+});
+
 describe('envoy-configs', () => {
   const files = readdirSync(join(ROOT, 'envoy-configs')).filter((f) => f.endsWith('.yaml'));
 
@@ -66,6 +100,10 @@ describe('envoy-configs', () => {
   }
 
   for (const file of files) {
+    it(`${file}: parses strictly against Envoy's v3 Bootstrap`, () => {
+      expect(validateBootstrap(parseYaml(readFileSync(join(ROOT, 'envoy-configs', file), 'utf8')))).toEqual([]);
+    });
+
     it(`${file}: every wasm filter's configuration validates and configures the filter`, () => {
       const bootstrap = parseYaml(readFileSync(join(ROOT, 'envoy-configs', file), 'utf8'));
       const stanzas = wasmFilters(bootstrap);
