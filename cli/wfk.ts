@@ -1,6 +1,6 @@
 // wfk: build, check and try Proxy-Wasm filters. Exit codes: 0 success, 1 the work failed
 // (a build error, a module Envoy would refuse), 2 the command line was wrong.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { checkModule, formatReport } from './check.js';
 
@@ -139,6 +139,36 @@ export async function main(argv: string[]): Promise<number> {
       else process.stdout.write((await import('yaml')).stringify(document));
     });
 
+  const registryFlags = (command: Command) => command
+    .option('--username <name>', 'registry user (or WFK_REGISTRY_USERNAME, or docker login)')
+    .option('--password-stdin', 'read the password from standard input (or WFK_REGISTRY_PASSWORD)')
+    .option('--ca-file <pem>', "the CA that signed the registry's TLS certificate")
+    .option('--plain-http', 'allow plain HTTP to a registry not on this machine');
+
+  registryFlags(program.command('push')
+    .description('push a module to an OCI registry as the image Istio, Envoy Gateway and Higress pull')
+    .argument('<module>', 'a .wasm file')
+    .argument('<reference>', '<registry>/<repository>:<tag>')
+    .option('--mount-from <repository>', 'mount blobs from another repository of the registry'))
+    .action(async (path: string, reference: string, options: RegistryCliOptions & { mountFrom?: string }) => {
+      const { push } = await import('./oci/transfer.js');
+      let module: Uint8Array;
+      try { module = readFileSync(path); } catch (e) { throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`); }
+      const result = await push(module, reference, { ...await registryOptions(options), mountFrom: options.mountFrom, progress: (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(`digest: ${result.digest}\nWasmPlugin url: ${result.url}\nWasmPlugin sha256: ${result.sha256}\n`);
+    });
+
+  registryFlags(program.command('pull')
+    .description('pull a module from an OCI registry (compat, Docker, two-layer or CNCF artifact layouts), verifying digests')
+    .argument('<reference>', '<registry>/<repository>:<tag> or @sha256:<digest>')
+    .requiredOption('-o, --output <file>', 'where to write the module'))
+    .action(async (reference: string, options: RegistryCliOptions & { output: string }) => {
+      const { pull } = await import('./oci/transfer.js');
+      const { module, digest } = await pull(reference, { ...await registryOptions(options), progress: (l) => process.stderr.write(`${l}\n`) });
+      writeFileSync(options.output, module);
+      process.stdout.write(`${options.output}: ${module.length} bytes from ${digest}\n`);
+    });
+
   program.command('stats-tags')
     .description("print the stats_config.stats_tags Envoy needs to turn the telemetry filter's metric names into Prometheus labels")
     .requiredOption('--config <file>', "the telemetry filter's configuration (JSON)")
@@ -174,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof WorkFailed) return 1;
     if (e instanceof UsageError) { process.stderr.write(`wfk: ${e.message}\n`); return 2; }
+    if ((e as Error).name === 'RegistryError') { process.stderr.write(`wfk: ${(e as Error).message}\n`); return 1; }
     if ((e as Error).name === 'BuildError') { process.stderr.write(`wfk: build failed: ${(e as Error).message}\n`); return 1; }
     process.stderr.write(`wfk: ${(e as Error).message}\n`);
     return 1;
@@ -181,6 +212,18 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function collect(value: string, previous: string[]): string[] { return [...previous, value]; }
+
+interface RegistryCliOptions { username?: string; passwordStdin?: boolean; caFile?: string; plainHttp?: boolean }
+
+async function registryOptions(options: RegistryCliOptions) {
+  let password: string | undefined;
+  if (options.passwordStdin) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  return { username: options.username, password, caFile: options.caFile, plainHttp: options.plainHttp };
+}
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);

@@ -1,0 +1,201 @@
+// A client for the OCI distribution API, with what real registries need: blob existence checks,
+// POST-then-PUT uploads with relative or absolute Location, cross-repository mounts, manifest
+// media types, redirects that never carry credentials to another origin, and Basic or Bearer
+// auth from flags, the environment or ~/.docker/config.json. Secrets are never printed.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export class RegistryError extends Error {
+  override name = 'RegistryError';
+}
+
+export interface Reference { registry: string; repository: string; tag?: string; digest?: string }
+
+/** Parses "registry[:port]/repository[:tag][@sha256:...]" (an oci:// prefix is allowed). */
+export function parseReference(text: string): Reference {
+  const ref = text.replace(/^oci:\/\//, '');
+  const slash = ref.indexOf('/');
+  if (slash <= 0) throw new RegistryError(`"${text}" is not a reference: write <registry>/<repository>:<tag>, e.g. localhost:5000/filters/rate-quota:1.0`);
+  const registry = ref.slice(0, slash);
+  let rest = ref.slice(slash + 1);
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) { digest = rest.slice(at + 1); rest = rest.slice(0, at); }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > 0) { tag = rest.slice(colon + 1); rest = rest.slice(0, colon); }
+  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(rest)) throw new RegistryError(`"${rest}" is not a valid repository name (lower-case letters, digits, ., _, - and /)`);
+  if (tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new RegistryError(`"${tag}" is not a valid tag`);
+  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new RegistryError(`"${digest}" is not a sha256 digest`);
+  if (tag === undefined && digest === undefined) tag = 'latest';
+  return { registry, repository: rest, tag, digest };
+}
+
+export interface RegistryOptions {
+  username?: string;
+  password?: string;
+  /** A PEM file with the CA that signed the registry's certificate. */
+  caFile?: string;
+  /** Allow plain HTTP to a registry that is not on this machine. */
+  plainHttp?: boolean;
+  /** Where Docker's config lives (default ~/.docker/config.json). */
+  dockerConfig?: string;
+}
+
+interface Credentials { username: string; password: string; source: string }
+
+function isLocal(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '127.0.0.1' || host === '::1' || host.startsWith('127.');
+}
+
+/** Credentials for `registry`: flags, then WFK_REGISTRY_USERNAME/PASSWORD, then Docker's config. */
+function credentialsFor(registry: string, options: RegistryOptions): Credentials | undefined {
+  if (options.username !== undefined) return { username: options.username, password: options.password ?? '', source: 'the command line' };
+  if (process.env.WFK_REGISTRY_USERNAME) {
+    return { username: process.env.WFK_REGISTRY_USERNAME, password: process.env.WFK_REGISTRY_PASSWORD ?? '', source: 'WFK_REGISTRY_USERNAME/PASSWORD' };
+  }
+  const path = options.dockerConfig ?? join(homedir(), '.docker', 'config.json');
+  let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }>; credHelpers?: Record<string, string>; credsStore?: string };
+  try {
+    config = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const helper = config.credHelpers?.[registry] ?? config.credsStore;
+  const entry = config.auths?.[registry] ?? config.auths?.[`https://${registry}`] ?? config.auths?.[`http://${registry}`];
+  if (entry?.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source: path };
+  }
+  if (entry?.username) return { username: entry.username, password: entry.password ?? '', source: path };
+  if (helper) {
+    try {
+      const out = JSON.parse(execFileSync(`docker-credential-${helper}`, ['get'], { input: registry, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] }));
+      return { username: out.Username, password: out.Secret, source: `docker-credential-${helper}` };
+    } catch {
+      throw new RegistryError(`the Docker credential helper docker-credential-${helper} (from ${path}) gave no credentials for ${registry}`);
+    }
+  }
+  return undefined;
+}
+
+interface Response { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+
+function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const space = header.indexOf(' ');
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const params: Record<string, string> = {};
+  for (const m of header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g)) params[m[1]] = m[2];
+  return { scheme, params };
+}
+
+export class RegistryClient {
+  private readonly base: URL;
+  private readonly agent?: https.Agent;
+  private authorization?: string;
+  private readonly credentials?: Credentials;
+
+  constructor(readonly registry: string, private readonly options: RegistryOptions = {}) {
+    const plain = options.plainHttp || isLocal(registry);
+    this.base = new URL(`${plain && !options.caFile ? 'http' : 'https'}://${registry}`);
+    if (options.caFile) {
+      let ca: Buffer;
+      try { ca = readFileSync(options.caFile); } catch (e) { throw new RegistryError(`cannot read the CA file ${options.caFile}: ${(e as NodeJS.ErrnoException).code}`); }
+      this.agent = new https.Agent({ ca, keepAlive: false });
+    }
+    this.credentials = credentialsFor(registry, options);
+  }
+
+  private send(method: string, url: URL, headers: Record<string, string>, body?: Uint8Array): Promise<Response> {
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = client.request(url, { method, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        agent: url.protocol === 'https:' ? this.agent : undefined, timeout: 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const tls = /certificate|self.signed|SSL|TLS/i.test(e.message);
+        reject(new RegistryError(`cannot reach ${this.registry}: ${e.code ?? e.message}${tls ? ' (TLS: pass the registry\'s CA with --ca-file)' : ''}`));
+      });
+      req.end(body ? Buffer.from(body) : undefined);
+    });
+  }
+
+  /** Answers an auth challenge: Basic with the credentials, or a Bearer token from the realm. */
+  private async authenticate(challenge: string, scope: string): Promise<void> {
+    const { scheme, params } = parseChallenge(challenge);
+    const basic = this.credentials ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}` : undefined;
+    if (scheme === 'basic') {
+      if (!basic) throw this.refused();
+      this.authorization = basic;
+      return;
+    }
+    if (scheme !== 'bearer' || !params.realm) throw new RegistryError(`${this.registry} asked for an unsupported authentication: ${scheme}`);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', params.scope ?? scope);
+    const res = await this.send('GET', url, basic ? { authorization: basic } : {});
+    if (res.status === 401 || res.status === 403) throw this.refused();
+    if (res.status !== 200) throw new RegistryError(`the token service ${url.origin} answered ${res.status}`);
+    const token = JSON.parse(res.body.toString('utf8'));
+    this.authorization = `Bearer ${token.token ?? token.access_token}`;
+  }
+
+  private refused(): RegistryError {
+    return new RegistryError(this.credentials
+      ? `${this.registry} refused the credentials from ${this.credentials.source} (wrong username or password?)`
+      : `${this.registry} needs credentials: pass --username/--password, set WFK_REGISTRY_USERNAME/PASSWORD, or docker login`);
+  }
+
+  /** A request to the registry, authenticating once when challenged. */
+  async request(method: string, path: string, scope: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Response> {
+    const url = new URL(path, this.base);
+    const withAuth = () => ({ ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) });
+    let res = await this.send(method, url, withAuth(), body);
+    if (res.status === 401 && res.headers['www-authenticate']) {
+      await this.authenticate(String(res.headers['www-authenticate']), scope);
+      res = await this.send(method, url, withAuth(), body);
+      if (res.status === 401) throw this.refused();
+    }
+    return res;
+  }
+
+  /** Follows redirects for blob downloads; credentials go only to the registry's own origin. */
+  async download(path: string, scope: string): Promise<Response> {
+    let res = await this.request('GET', path, scope);
+    let url = new URL(path, this.base);
+    for (let hops = 0; hops < 5 && [301, 302, 303, 307, 308].includes(res.status) && res.headers.location; hops++) {
+      url = new URL(String(res.headers.location), url);
+      const sameOrigin = url.origin === this.base.origin;
+      res = await this.send('GET', url, sameOrigin && this.authorization ? { authorization: this.authorization } : {});
+    }
+    return res;
+  }
+
+  location(res: Response, path: string): string {
+    const location = res.headers.location;
+    if (!location) throw new RegistryError(`${this.registry} gave no upload location for ${path}`);
+    return new URL(String(location), new URL(path, this.base)).toString();
+  }
+}
+
+export function fail(registry: string, what: string, res: Response): RegistryError {
+  let detail = '';
+  try {
+    const errors = JSON.parse(res.body.toString('utf8')).errors as { code: string; message: string }[];
+    detail = errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+  } catch {
+    detail = res.body.toString('utf8').slice(0, 200);
+  }
+  return new RegistryError(`${what} failed at ${registry}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`);
+}

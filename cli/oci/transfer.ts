@@ -1,0 +1,92 @@
+// wfk push and wfk pull.
+import { ACCEPT_MANIFESTS, MEDIA, compatImage, moduleFromTarGzip, moduleLayer, sha256, type Manifest } from './layout.js';
+import { RegistryClient, RegistryError, fail, parseReference, type RegistryOptions } from './registry.js';
+
+export interface PushResult {
+  /** The manifest digest: pin the image by it. */
+  digest: string;
+  /** What Istio's WasmPlugin needs: url (by digest) and the module's sha256. */
+  url: string;
+  sha256: string;
+}
+
+export interface TransferOptions extends RegistryOptions {
+  progress?: (line: string) => void;
+  /** A repository of the same registry to mount blobs from instead of uploading them. */
+  mountFrom?: string;
+}
+
+/** Uploads one blob unless the repository has it (or can mount it). */
+export async function uploadBlob(client: RegistryClient, repository: string, data: Uint8Array, options: TransferOptions): Promise<void> {
+  const digest = sha256(data);
+  const scope = `repository:${repository}:pull,push`;
+  const head = await client.request('HEAD', `/v2/${repository}/blobs/${digest}`, scope);
+  if (head.status === 200) {
+    options.progress?.(`  ${digest.slice(0, 19)}: already in ${repository}`);
+    return;
+  }
+  const mount = options.mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(options.mountFrom)}` : '';
+  const started = await client.request('POST', `/v2/${repository}/blobs/uploads/${mount}`, scope);
+  if (started.status === 201) {
+    options.progress?.(`  ${digest.slice(0, 19)}: mounted from ${options.mountFrom}`);
+    return;
+  }
+  if (started.status !== 202) throw fail(client.registry, `starting the upload of ${digest}`, started);
+  const location = new URL(client.location(started, `/v2/${repository}/blobs/uploads/`));
+  location.searchParams.set('digest', digest);
+  options.progress?.(`  ${digest.slice(0, 19)}: uploading ${data.length} bytes`);
+  const put = await client.request('PUT', location.toString(), scope, { 'content-type': 'application/octet-stream' }, data);
+  if (put.status !== 201) throw fail(client.registry, `uploading ${digest}`, put);
+  options.progress?.(`  ${digest.slice(0, 19)}: ${data.length} bytes uploaded`);
+}
+
+/** Stores a manifest under `tag`; returns its digest. */
+export async function putManifest(client: RegistryClient, repository: string, tag: string, bytes: Uint8Array, mediaType: string): Promise<string> {
+  const res = await client.request('PUT', `/v2/${repository}/manifests/${tag}`, `repository:${repository}:pull,push`, { 'content-type': mediaType }, bytes);
+  if (res.status !== 201) throw fail(client.registry, `storing the manifest of ${repository}:${tag}`, res);
+  const digest = sha256(bytes);
+  const told = res.headers['docker-content-digest'];
+  if (told && told !== digest) throw new RegistryError(`${client.registry} stored the manifest under ${told}, not ${digest}`);
+  return digest;
+}
+
+/** Pushes `module` as Istio's compat image to `reference`. */
+export async function push(module: Uint8Array, reference: string, options: TransferOptions = {}): Promise<PushResult> {
+  const ref = parseReference(reference);
+  if (ref.digest) throw new RegistryError('push to a tag, not a digest: the digest comes from the content');
+  const client = new RegistryClient(ref.registry, options);
+  const image = compatImage(module);
+  options.progress?.(`pushing ${ref.registry}/${ref.repository}:${ref.tag}`);
+  await uploadBlob(client, ref.repository, image.layer, options);
+  await uploadBlob(client, ref.repository, image.config, options);
+  const digest = await putManifest(client, ref.repository, ref.tag!, image.manifestBytes, MEDIA.ociManifest);
+  return { digest, url: `oci://${ref.registry}/${ref.repository}@${digest}`, sha256: sha256(module).slice(7) };
+}
+
+/** Pulls a module from any of the layouts Wasm runtimes use, verifying every digest. */
+export async function pull(reference: string, options: TransferOptions = {}): Promise<{ module: Uint8Array; digest: string }> {
+  const ref = parseReference(reference);
+  const client = new RegistryClient(ref.registry, options);
+  const scope = `repository:${ref.repository}:pull`;
+  const target = ref.digest ?? ref.tag!;
+  const res = await client.request('GET', `/v2/${ref.repository}/manifests/${target}`, scope, { accept: ACCEPT_MANIFESTS });
+  if (res.status === 404) throw new RegistryError(`${ref.registry}/${ref.repository}:${target} not found (is the tag pushed?)`);
+  if (res.status !== 200) throw fail(ref.registry, `reading the manifest of ${ref.repository}:${target}`, res);
+  const digest = sha256(res.body);
+  if (ref.digest && digest !== ref.digest) throw new RegistryError(`the manifest's digest is ${digest}, not the ${ref.digest} asked for: refusing it`);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(res.body.toString('utf8'));
+  } catch {
+    throw new RegistryError(`the manifest of ${ref.repository}:${target} is not JSON`);
+  }
+  if (!Array.isArray(manifest.layers)) throw new RegistryError(`the manifest of ${ref.repository}:${target} lists no layers (is it an index? pull a platform image)`);
+  const { layer, packed } = moduleLayer(manifest);
+  options.progress?.(`pulling ${layer.digest.slice(0, 19)} (${layer.size} bytes, ${layer.mediaType})`);
+  const blob = await client.download(`/v2/${ref.repository}/blobs/${layer.digest}`, scope);
+  if (blob.status !== 200) throw fail(ref.registry, `downloading ${layer.digest}`, blob);
+  const got = sha256(blob.body);
+  if (got !== layer.digest) throw new RegistryError(`the layer's content has digest ${got}, not ${layer.digest}: refusing a corrupted blob`);
+  const module = packed === 'raw' ? new Uint8Array(blob.body) : moduleFromTarGzip(new Uint8Array(blob.body));
+  return { module, digest };
+}

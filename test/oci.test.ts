@@ -1,0 +1,169 @@
+// OCI publishing against a real registry (Debian's docker-registry) on loopback: without auth,
+// with htpasswd basic auth, and with TLS; every layout Wasm runtimes pull; bad input.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST_DIR, ROOT } from '../cli/build.js';
+import { MEDIA, compatImage, sha256, tarOne } from '../cli/oci/layout.js';
+import { RegistryClient } from '../cli/oci/registry.js';
+import { pull, push, putManifest, uploadBlob } from '../cli/oci/transfer.js';
+import { hasRegistry, startRegistry, type TestRegistry } from './support/registry.js';
+
+const module = () => readFileSync(join(DIST_DIR, 'add-header.wasm'));
+const wfk = join(ROOT, 'cli', 'bin', 'wfk.mjs');
+
+describe('OCI publishing', () => {
+  let open: TestRegistry;
+  let basic: TestRegistry;
+  let tls: TestRegistry;
+
+  beforeAll(async () => {
+    if (!hasRegistry()) throw new Error('the OCI tests need a real registry: apt-get install docker-registry apache2-utils');
+    [open, basic, tls] = await Promise.all([startRegistry(), startRegistry({ user: 'ci', password: 's3cret' }), startRegistry({ tls: true })]);
+  });
+  afterAll(async () => { await Promise.all([open?.stop(), basic?.stop(), tls?.stop()]); });
+
+  describe('push and pull', () => {
+    it('pushes the compat image Istio pulls and pulls the same bytes back', async () => {
+      const pushed = await push(module(), `${open.address}/filters/add-header:1.0`);
+      expect(pushed.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(pushed.url).toBe(`oci://${open.address}/filters/add-header@${pushed.digest}`);
+      expect(pushed.sha256).toBe(sha256(module()).slice(7));
+      const pulled = await pull(`${open.address}/filters/add-header:1.0`);
+      expect(Buffer.from(pulled.module).equals(module())).toBe(true);
+      expect(pulled.digest).toBe(pushed.digest);
+      const byDigest = await pull(`${open.address}/filters/add-header@${pushed.digest}`);
+      expect(Buffer.from(byDigest.module).equals(module())).toBe(true);
+    });
+
+    it('writes the layout Istio expects: one tar+gzip layer with plugin.wasm, the compat annotation, diff_ids of the tar', () => {
+      const image = compatImage(module());
+      expect(image.manifest.annotations).toEqual({ 'module.wasm.image/variant': 'compat' });
+      expect(image.manifest.layers).toHaveLength(1);
+      expect(image.manifest.layers[0].mediaType).toBe(MEDIA.ociLayerTarGzip);
+      const config = JSON.parse(new TextDecoder().decode(image.config));
+      expect(config.rootfs.diff_ids).toEqual([sha256(tarOne('plugin.wasm', module()))]);
+    });
+
+    it('gives the same digest when the same module is pushed twice, and skips blobs the registry has', async () => {
+      const lines: string[] = [];
+      const first = await push(module(), `${open.address}/filters/twice:a`);
+      const second = await push(module(), `${open.address}/filters/twice:b`, { progress: (l) => lines.push(l) });
+      expect(second.digest).toBe(first.digest);
+      expect(lines.filter((l) => l.includes('already in'))).toHaveLength(2);
+    });
+
+    it('mounts blobs from another repository instead of uploading them', async () => {
+      await push(module(), `${open.address}/filters/source:1`);
+      const lines: string[] = [];
+      await push(module(), `${open.address}/filters/mounted:1`, { mountFrom: 'filters/source', progress: (l) => lines.push(l) });
+      expect(lines.filter((l) => l.includes('mounted from filters/source'))).toHaveLength(2);
+    });
+
+    it('says clearly when a tag does not exist', async () => {
+      await expect(pull(`${open.address}/filters/add-header:nope`)).rejects.toThrow(`${open.address}/filters/add-header:nope not found (is the tag pushed?)`);
+    });
+
+    it('refuses a corrupted blob', async () => {
+      // Its own content: registries share blobs across repositories, and this one gets damaged.
+      const own = Buffer.concat([module(), Buffer.from('corrupt-test')]);
+      const pushed = await push(own, `${open.address}/filters/corrupt:1`);
+      const layer = compatImage(own).manifest.layers[0].digest.slice(7);
+      const data = join(open.storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', layer.slice(0, 2), layer, 'data');
+      const bytes = readFileSync(data);
+      bytes[bytes.length - 20] ^= 0xff;
+      writeFileSync(data, bytes);
+      await expect(pull(`${open.address}/filters/corrupt@${pushed.digest}`)).rejects.toThrow(/refusing a corrupted blob/);
+    });
+  });
+
+  describe('other layouts', () => {
+    async function pushLayout(repository: string, layers: { mediaType: string; data: Uint8Array }[], configMediaType: string, manifestMediaType: string) {
+      const client = new RegistryClient(open.address);
+      const config = new TextEncoder().encode('{}');
+      for (const l of layers) await uploadBlob(client, repository, l.data, {});
+      await uploadBlob(client, repository, config, {});
+      const manifest = {
+        schemaVersion: 2, mediaType: manifestMediaType,
+        config: { mediaType: configMediaType, digest: sha256(config), size: config.length },
+        layers: layers.map((l) => ({ mediaType: l.mediaType, digest: sha256(l.data), size: l.data.length })),
+      };
+      return putManifest(client, repository, 'v1', new TextEncoder().encode(JSON.stringify(manifest)), manifestMediaType);
+    }
+
+    it('pulls the two-layer OCI variant with a raw wasm content layer', async () => {
+      await pushLayout('layouts/two-layer', [{ mediaType: MEDIA.wasmContentLayer, data: module() }], MEDIA.wasmConfig, MEDIA.ociManifest);
+      expect(Buffer.from((await pull(`${open.address}/layouts/two-layer:v1`)).module).equals(module())).toBe(true);
+    });
+
+    it('pulls the CNCF Wasm artifact', async () => {
+      await pushLayout('layouts/cncf', [{ mediaType: MEDIA.cncfWasmLayer, data: module() }], MEDIA.cncfWasmConfig, MEDIA.ociManifest);
+      expect(Buffer.from((await pull(`${open.address}/layouts/cncf:v1`)).module).equals(module())).toBe(true);
+    });
+
+    it('pulls the Docker schema2 variant', async () => {
+      const layer = new Uint8Array(gzipSync(tarOne('plugin.wasm', module())));
+      await pushLayout('layouts/docker', [{ mediaType: MEDIA.dockerLayerTarGzip, data: layer }], MEDIA.dockerConfig, MEDIA.dockerManifest);
+      expect(Buffer.from((await pull(`${open.address}/layouts/docker:v1`)).module).equals(module())).toBe(true);
+    });
+  });
+
+  describe('authentication and TLS', () => {
+    it('pushes and pulls with basic auth from flags', async () => {
+      const credentials = { username: 'ci', password: 's3cret' };
+      await push(module(), `${basic.address}/private/add-header:1`, credentials);
+      expect((await pull(`${basic.address}/private/add-header:1`, credentials)).module.length).toBe(module().length);
+    });
+
+    it('reads credentials from ~/.docker/config.json auths', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'docker-config-'));
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify({ auths: { [basic.address]: { auth: Buffer.from('ci:s3cret').toString('base64') } } }));
+      const pushed = await push(module(), `${basic.address}/private/from-config:1`, { dockerConfig: config });
+      expect(pushed.digest).toMatch(/^sha256:/);
+    });
+
+    it('refuses a wrong password and asks for credentials when there are none, printing no secret', async () => {
+      await expect(push(module(), `${basic.address}/private/x:1`, { username: 'ci', password: 'wrong-password-123' }))
+        .rejects.toThrow(`${basic.address} refused the credentials from the command line (wrong username or password?)`);
+      await expect(push(module(), `${basic.address}/private/x:1`, { dockerConfig: '/nonexistent' }))
+        .rejects.toThrow(/needs credentials: pass --username\/--password, set WFK_REGISTRY_USERNAME\/PASSWORD, or docker login/);
+      const cli = spawnSync(process.execPath, [wfk, 'push', join(DIST_DIR, 'add-header.wasm'), `${basic.address}/private/x:1`, '--username', 'ci', '--password-stdin'],
+        { input: 'wrong-password-123\n', encoding: 'utf8' });
+      expect(cli.status).toBe(1);
+      expect(cli.stderr).toContain('refused the credentials');
+      expect(cli.stderr + cli.stdout).not.toContain('wrong-password-123');
+    });
+
+    it('talks TLS with the registry\'s CA, and explains a certificate it cannot verify', async () => {
+      const pushed = await push(module(), `${tls.address}/secure/add-header:1`, { caFile: tls.caFile });
+      expect((await pull(`${tls.address}/secure/add-header@${pushed.digest}`, { caFile: tls.caFile })).module.length).toBe(module().length);
+      // 127.0.0.1 would use plain HTTP; a TLS registry elsewhere without its CA fails clearly.
+      await expect(push(module(), `localhost:${tls.address.split(':')[1]}/secure/x:1`, { caFile: join(ROOT, 'package.json') }))
+        .rejects.toThrow(/cannot reach localhost/);
+    });
+  });
+
+  describe('wfk push and pull', () => {
+    it('prints the digest and the WasmPlugin url and sha256, and pulls to a file', () => {
+      const pushed = spawnSync(process.execPath, [wfk, 'push', join(DIST_DIR, 'add-header.wasm'), `${open.address}/cli/add-header:1`], { encoding: 'utf8' });
+      expect(pushed.stderr + pushed.stdout).not.toContain('wfk:');
+      expect(pushed.status).toBe(0);
+      expect(pushed.stdout).toMatch(/^digest: sha256:[0-9a-f]{64}\nWasmPlugin url: oci:\/\/127\.0\.0\.1:\d+\/cli\/add-header@sha256:[0-9a-f]{64}\nWasmPlugin sha256: [0-9a-f]{64}\n$/);
+      expect(pushed.stderr).toMatch(/bytes uploaded/);
+      const out = join(mkdtempSync(join(tmpdir(), 'pulled-')), 'm.wasm');
+      const pulled = spawnSync(process.execPath, [wfk, 'pull', `${open.address}/cli/add-header:1`, '-o', out], { encoding: 'utf8' });
+      expect(pulled.status).toBe(0);
+      expect(statSync(out).size).toBe(module().length);
+      const missing = spawnSync(process.execPath, [wfk, 'pull', `${open.address}/cli/add-header:2`, '-o', out], { encoding: 'utf8' });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain('not found (is the tag pushed?)');
+      const badRef = spawnSync(process.execPath, [wfk, 'pull', 'no-registry', '-o', out], { encoding: 'utf8' });
+      expect(badRef.status).toBe(1);
+      expect(badRef.stderr).toContain('is not a reference');
+    });
+  });
+});
