@@ -50,6 +50,30 @@ describe('filter documentation', () => {
   }
 });
 
+describe('Istio WasmPlugin manifests', () => {
+  const manifests = readdirSync(join(ROOT, 'envoy-configs', 'istio')).filter((f) => f.endsWith('.yaml'));
+
+  it('there is one per filter', () => {
+    expect(manifests.map((f) => f.replace('.yaml', '')).sort()).toEqual(listFilters());
+  });
+
+  for (const file of manifests) {
+    it(`istio/${file}: a WasmPlugin whose pluginConfig the filter accepts`, () => {
+      const plugin = parseYaml(readFileSync(join(ROOT, 'envoy-configs', 'istio', file), 'utf8'));
+      expect(plugin.apiVersion).toBe('extensions.istio.io/v1alpha1');
+      expect(plugin.kind).toBe('WasmPlugin');
+      const spec = plugin.spec;
+      expect(spec.pluginName).toBe(file.replace('.yaml', ''));
+      expect(spec.url).toMatch(/^oci:\/\//);
+      expect(['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PHASE']).toContain(spec.phase);
+      expect(['FAIL_CLOSE', 'FAIL_OPEN']).toContain(spec.failStrategy);
+      const validate = validator(spec.pluginName);
+      expect(validate(spec.pluginConfig), JSON.stringify(validate.errors)).toBe(true);
+      expect(() => configures(spec.pluginName, JSON.stringify(spec.pluginConfig))).not.toThrow();
+    });
+  }
+});
+
 describe('Envoy API validation', () => {
   it('reports unknown fields, wrong types, bad enums and unresolvable typed configs with their path', () => {
     const bootstrap = parseYaml(readFileSync(join(ROOT, 'envoy-configs', 'rate-quota.yaml'), 'utf8'));
@@ -85,14 +109,18 @@ describe('Envoy API validation', () => {
 describe('envoy-configs', () => {
   const files = readdirSync(join(ROOT, 'envoy-configs')).filter((f) => f.endsWith('.yaml'));
 
+  interface Stanza { name: string; root_id: string; configuration: string; runtime: string; filename: string; fail_open?: unknown }
+
   /** Every envoy.filters.http.wasm stanza in a parsed bootstrap. */
-  function wasmFilters(node: unknown, out: { root_id: string; configuration: string }[] = []) {
+  function wasmFilters(node: unknown, out: Stanza[] = []) {
     if (Array.isArray(node)) for (const item of node) wasmFilters(item, out);
     else if (node && typeof node === 'object') {
       const o = node as Record<string, unknown>;
       if (o.name === 'envoy.filters.http.wasm') {
-        const config = (o.typed_config as { config: { root_id: string; configuration: { value: string } } }).config;
-        out.push({ root_id: config.root_id, configuration: config.configuration.value });
+        const config = (o.typed_config as { config: { name: string; root_id: string; fail_open?: unknown; configuration: { value: string };
+          vm_config: { runtime: string; code: { local: { filename: string } } } } }).config;
+        out.push({ name: config.name, root_id: config.root_id, configuration: config.configuration.value, runtime: config.vm_config.runtime,
+          filename: config.vm_config.code.local.filename, fail_open: config.fail_open });
       }
       for (const v of Object.values(o)) wasmFilters(v, out);
     }
@@ -110,6 +138,10 @@ describe('envoy-configs', () => {
       expect(stanzas.length).toBeGreaterThan(0);
       for (const stanza of stanzas) {
         expect(documented, `${file} mounts a filter the build produces`).toContain(stanza.root_id);
+        expect(stanza.name).toBe(stanza.root_id);
+        expect(stanza.runtime).toBe('envoy.wasm.runtime.v8');
+        expect(stanza.filename.endsWith(`/${stanza.root_id}.wasm`), `${stanza.filename} is the build's ${stanza.root_id}.wasm`).toBe(true);
+        expect(typeof stanza.fail_open).toBe('boolean');
         const validate = validator(stanza.root_id);
         expect(validate(JSON.parse(stanza.configuration)), JSON.stringify(validate.errors)).toBe(true);
         expect(() => configures(stanza.root_id, stanza.configuration)).not.toThrow();
