@@ -64,6 +64,8 @@ export interface RunReport {
   request: RequestSpec;
   status: number;
   decidedBy: string;
+  /** Each filter, in chain order: passed, answered (a local reply), or not reached. */
+  filters: { name: string; decision: string }[];
   cluster?: string;
   upstreamHeaders: Change;
   responseHeaders: Change;
@@ -110,9 +112,14 @@ export async function runFilters(targets: string[], options: RunOptions): Promis
           ...(Array.isArray(spec.headers) ? spec.headers : Object.entries(spec.headers ?? {}))];
         const upstreamId = r.headers.find(([k]) => k === 'x-upstream-request')?.[1];
         const fromUpstream: [string, string][] = [[':status', '200'], ...(upstreamId !== undefined ? upstreamResponses.get(Number(upstreamId)) ?? [] : [])];
+        const answeredAt = r.localReply ? host.plugins.findIndex((p) => p.name === r.localReply!.plugin) : -1;
         reports.push({
           request: spec,
           status: r.status,
+          filters: host.plugins.map((p, i) => ({
+            name: p.name,
+            decision: answeredAt < 0 ? 'passed' : i < answeredAt ? 'passed' : i === answeredAt ? `answered ${r.localReply!.status} (${r.localReply!.details})` : 'not reached',
+          })),
           decidedBy: r.localReply ? `${r.localReply.plugin} (${r.localReply.details})` : r.upstream ? 'upstream' : 'nobody',
           cluster: r.upstream?.cluster,
           upstreamHeaders: r.upstream ? diff(sent.filter(([k]) => k !== ':authority' && k !== ':scheme'), r.upstream.headers.filter(([k]) => k !== ':authority' && k !== ':scheme' && k !== 'x-request-id')) : { added: [], removed: [] },
@@ -136,6 +143,7 @@ export function formatRun(result: Awaited<ReturnType<typeof runFilters>>): strin
   };
   for (const r of result.reports) {
     out.push(`${r.request.method ?? 'GET'} ${r.request.path ?? '/'} -> ${r.status}, decided by ${r.decidedBy}${r.cluster ? `, cluster ${r.cluster}` : ''}`);
+    out.push(`  filters: ${r.filters.map((f) => `${f.name} ${f.decision}`).join(', ')}`);
     if (r.stalled) out.push(`  stalled: ${r.stalled}`);
     show('upstream ', r.upstreamHeaders);
     show('response ', r.responseHeaders);

@@ -26,6 +26,7 @@ describe('wfk run', () => {
     const r = run('run', 'access-control', 'add-header', '-c', deny, '-c', headers, '--path', '/x', '-H', 'x-user: me');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('GET /x -> 200, decided by upstream, cluster upstream');
+    expect(r.stdout).toContain('filters: access-control passed, add-header passed');
     expect(r.stdout).toContain('upstream  + x-a: 1');
     expect(r.stdout).toContain('response  + x-b: 2');
   });
@@ -34,6 +35,7 @@ describe('wfk run', () => {
     const out = JSON.parse(execFileSync(process.execPath, [wfk, 'run', 'access-control', '-c', deny, '--path', '/admin', '--count', '2', '--json'], { encoding: 'utf8' }));
     expect(out.reports).toHaveLength(2);
     expect(out.reports[0]).toMatchObject({ status: 403, decidedBy: 'access-control (rbac_access_denied_matched_policy[deny])' });
+    expect(out.reports[0].filters).toEqual([{ name: 'access-control', decision: 'answered 403 (rbac_access_denied_matched_policy[deny])' }]);
     expect(out.logs.join('\n')).toContain('denied (403) by policy deny');
   });
 

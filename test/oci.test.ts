@@ -19,12 +19,14 @@ describe('OCI publishing', () => {
   let open: TestRegistry;
   let basic: TestRegistry;
   let tls: TestRegistry;
+  let bearer: TestRegistry;
 
   beforeAll(async () => {
     if (!hasRegistry()) throw new Error('the OCI tests need a real registry: apt-get install docker-registry apache2-utils');
-    [open, basic, tls] = await Promise.all([startRegistry(), startRegistry({ user: 'ci', password: 's3cret' }), startRegistry({ tls: true })]);
+    [open, basic, tls, bearer] = await Promise.all([startRegistry(), startRegistry({ user: 'ci', password: 's3cret' }), startRegistry({ tls: true }),
+      startRegistry({ user: 'robot', password: 't0ken-pass', bearer: true })]);
   });
-  afterAll(async () => { await Promise.all([open?.stop(), basic?.stop(), tls?.stop()]); });
+  afterAll(async () => { await Promise.all([open?.stop(), basic?.stop(), tls?.stop(), bearer?.stop()]); });
 
   describe('push and pull', () => {
     it('pushes the compat image Istio pulls and pulls the same bytes back', async () => {
@@ -118,12 +120,34 @@ describe('OCI publishing', () => {
       expect((await pull(`${basic.address}/private/add-header:1`, credentials)).module.length).toBe(module().length);
     });
 
+    it('answers a bearer-token challenge through the token service, as Docker Hub and GHCR ask', async () => {
+      const credentials = { username: 'robot', password: 't0ken-pass' };
+      const pushed = await push(module(), `${bearer.address}/team/add-header:1`, credentials);
+      expect(Buffer.from((await pull(`${bearer.address}/team/add-header@${pushed.digest}`, credentials)).module).equals(module())).toBe(true);
+      await expect(pull(`${bearer.address}/team/add-header:1`, { username: 'robot', password: 'nope' })).rejects.toThrow(/refused the credentials/);
+    });
+
     it('reads credentials from ~/.docker/config.json auths', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'docker-config-'));
       const config = join(dir, 'config.json');
       writeFileSync(config, JSON.stringify({ auths: { [basic.address]: { auth: Buffer.from('ci:s3cret').toString('base64') } } }));
       const pushed = await push(module(), `${basic.address}/private/from-config:1`, { dockerConfig: config });
       expect(pushed.digest).toMatch(/^sha256:/);
+    });
+
+    it('asks a Docker credential helper named by credHelpers', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cred-helper-'));
+      const helper = join(dir, 'docker-credential-wfktest');
+      writeFileSync(helper, '#!/bin/sh\nread registry\nprintf \'{"ServerURL":"%s","Username":"ci","Secret":"s3cret"}\' "$registry"\n', { mode: 0o755 });
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify({ credHelpers: { [basic.address]: 'wfktest' } }));
+      const path = process.env.PATH;
+      process.env.PATH = `${dir}:${path}`;
+      try {
+        expect((await push(module(), `${basic.address}/private/helper:1`, { dockerConfig: config })).digest).toMatch(/^sha256:/);
+      } finally {
+        process.env.PATH = path;
+      }
     });
 
     it('refuses a wrong password and asks for credentials when there are none, printing no secret', async () => {
