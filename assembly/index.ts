@@ -23,6 +23,7 @@ export { ConfigReader } from "./config";
 export * from "./sha256";
 export * from "./base64";
 export * from "./istio";
+export * from "./http";
 export {
   BaseContext, RootContext, Context, registerRootContext, RootContextFactory,
   HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult, StatusResult, get_status,

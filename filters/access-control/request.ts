@@ -1,7 +1,7 @@
 // What the policies look at, read from the host once per request and only when asked.
 import {
   HeaderMapTypeValues, JsonValue, addressWithoutPort, base64Decode, constantTimeEquals, decodePeerMetadata, getHeader,
-  getPropertyString, getPropertyInt64, get_current_time_nanoseconds, parseJson, sha256Hex, PEER_METADATA_HEADER,
+  getPropertyString, getPropertyInt64, get_current_time_nanoseconds, parseJson, queryParameter, sha256Hex, urlPathOf, PEER_METADATA_HEADER,
 } from "../../assembly";
 import { AccessConfig } from "./config";
 
@@ -30,29 +30,14 @@ export class RequestView {
 
   path(): string { const p = this.header(":path"); return p === null ? "" : p; }
 
-  urlPath(): string {
-    const p = this.path();
-    const q = p.indexOf("?");
-    return q < 0 ? p : p.substring(0, q);
-  }
+  urlPath(): string { return urlPathOf(this.path()); }
 
   method(): string { const m = this.header(":method"); return m === null ? "" : m; }
 
   host(): string { const h = this.header(":authority"); return h === null ? "" : h; }
 
   /** A query parameter's value (first occurrence, percent-decoding not applied). */
-  queryParam(name: string): string | null {
-    const p = this.path();
-    const q = p.indexOf("?");
-    if (q < 0) return null;
-    const parts = p.substring(q + 1).split("&");
-    for (let i = 0; i < parts.length; i++) {
-      const eq = parts[i].indexOf("=");
-      const key = eq < 0 ? parts[i] : parts[i].substring(0, eq);
-      if (key == name) return eq < 0 ? "" : parts[i].substring(eq + 1);
-    }
-    return null;
-  }
+  queryParam(name: string): string | null { return queryParameter(this.path(), name); }
 
   property(path: string[]): string | null {
     const key = "p:" + path.join("\0");

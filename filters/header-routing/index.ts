@@ -5,7 +5,8 @@
 export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderPairsView, LogLevelValues, RootContext,
-  addressWithoutPort, clear_route_cache, continue_request, get_current_time_nanoseconds, getPropertyString,
+  addressWithoutPort, clear_route_cache, continue_request, cookieValue, fnv1a, get_current_time_nanoseconds, getPropertyString,
+  queryParameter, urlPathOf,
   log, registerRootContext, send_local_response, stream_context,
 } from "../../assembly";
 import { Rule, RoutingConfig, Target, parseConfig } from "./config";
@@ -71,26 +72,7 @@ class RoutingRoot extends RootContext {
 
 function cookie(headers: HeaderPairsView, name: string): string | null {
   const header = headers.get("cookie");
-  if (header === null) return null;
-  const parts = header.split(";");
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i].trim();
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.substring(0, eq) == name) return part.substring(eq + 1);
-  }
-  return null;
-}
-
-function queryParam(path: string, name: string): string | null {
-  const q = path.indexOf("?");
-  if (q < 0) return null;
-  const parts = path.substring(q + 1).split("&");
-  for (let i = 0; i < parts.length; i++) {
-    const eq = parts[i].indexOf("=");
-    const key = eq < 0 ? parts[i] : parts[i].substring(0, eq);
-    if (key == name) return eq < 0 ? "" : parts[i].substring(eq + 1);
-  }
-  return null;
+  return header === null ? null : cookieValue(header, name);
 }
 
 /** Whether the request (its headers fetched once, in one host call) satisfies the rule's match. */
@@ -103,11 +85,8 @@ function matches(rule: Rule, headers: HeaderPairsView): bool {
   if (m.queryParams.length > 0 || m.path !== null) {
     const fullPath = headers.get(":path");
     const path = fullPath === null ? "" : fullPath;
-    for (let i = 0; i < m.queryParams.length; i++) if (!m.queryParams[i].test(queryParam(path, m.queryParams[i].name))) return false;
-    if (m.path !== null) {
-      const q = path.indexOf("?");
-      if (!m.path!.test(q < 0 ? path : path.substring(0, q))) return false;
-    }
+    for (let i = 0; i < m.queryParams.length; i++) if (!m.queryParams[i].test(queryParameter(path, m.queryParams[i].name))) return false;
+    if (m.path !== null && !m.path!.test(urlPathOf(path))) return false;
   }
   if (m.methods.length > 0) {
     const method = headers.get(":method");
@@ -122,12 +101,6 @@ function matches(rule: Rule, headers: HeaderPairsView): bool {
     if (!inside) return false;
   }
   return true;
-}
-
-function fnv1a(text: string): u32 {
-  let h: u32 = 2166136261;
-  for (let i = 0; i < text.length; i++) { h ^= <u32>text.charCodeAt(i); h *= 16777619; }
-  return h;
 }
 
 /** A point in [0, 10000): from the sticky key's hash when the request has one, else random. */

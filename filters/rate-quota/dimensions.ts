@@ -1,12 +1,10 @@
 // A request's dimension values: each dimension's sources are tried in order, the first value wins.
-import { HeaderMapTypeValues, addressWithoutPort, getHeader, getPropertyString } from "../../assembly";
+import { HeaderMapTypeValues, addressWithoutPort, getHeader, getPropertyString, urlPathOf } from "../../assembly";
 import { Dimension, RateQuotaConfig, Source } from "./config";
 
 function urlPath(): string | null {
   const path = getHeader(HeaderMapTypeValues.RequestHeaders, ":path");
-  if (path === null) return null;
-  const query = path.indexOf("?");
-  return query < 0 ? path : path.substring(0, query);
+  return path === null ? null : urlPathOf(path);
 }
 
 function sourceAddress(): string | null {

@@ -6,7 +6,7 @@
 // of PROBES slots after its hash. A slot is reused when its key is idle (its bucket refilled or
 // its window over); when every candidate slot holds a live key, the least recently used of them
 // is evicted: that key starts afresh next time, which errs towards allowing.
-import { WasmResultValues, getSharedData, setSharedData } from "../../assembly";
+import { WasmResultValues, fnv1a, getSharedData, setSharedData } from "../../assembly";
 import { BucketState, isIdle } from "./limits";
 
 const PROBES: i32 = 4;
@@ -16,15 +16,6 @@ export class Slot {
   /** True when taking this slot pushed out another live key. */
   evicted: bool = false;
   constructor(public name: string, public cas: u32, public key: string, public state: BucketState) {}
-}
-
-function fnv1a(text: string): u32 {
-  let h: u32 = 2166136261;
-  for (let i = 0; i < text.length; i++) {
-    h ^= <u32>text.charCodeAt(i);
-    h *= 16777619;
-  }
-  return h;
 }
 
 function decode(buffer: ArrayBuffer): BucketState {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Host, PluginLoadError, type HostOptions, type RequestSpec } from '../../host-sim/index.js';
 import { protoStruct } from '../../host-sim/attributes.js';
 import { filterModule } from '../support/modules.js';
+import { rejectsConfigurations } from '../support/filters.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -250,15 +251,7 @@ describe('access-control: configuration errors', () => {
     ['a key hash that is not SHA-256 hex', { api_keys: { from: [{ header: 'x-k' }], keys: [{ consumer: 'a', sha256: 'abc' }] }, policies: [] }, /api_keys\.keys\[0\]\.sha256: expected 64 lower-case hex digits/],
     ['an unknown source field', allow([{ from: [{ source: { users: ['a'] } }] }]), /from\[0\]\.source\.users: unknown field/],
   ];
-  for (const [what, configuration, message] of cases) {
-    it(`rejects ${what}`, () => {
-      const host = new Host();
-      hosts.push(host);
-      const load = () => host.addPlugin({ module: filterModule('access-control'), rootId: 'access-control', configuration });
-      expect(load).toThrow(PluginLoadError);
-      expect(load).toThrow(message);
-    });
-  }
+  rejectsConfigurations('access-control', cases);
 });
 
 describe('access-control: fuzz', () => {

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Host, PluginLoadError, type HostOptions, type RequestSpec, type Route } from '../../host-sim/index.js';
 import { filterModule } from '../support/modules.js';
+import { rejectsConfigurations } from '../support/filters.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -186,13 +187,5 @@ describe('header-routing: configuration errors', () => {
     ['a negative delay', { rules: [{ fault: { delay: { percentage: 10, fixed_delay: '-1s' } }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.fault\.delay\.fixed_delay: "-1s" is not a duration/],
     ['a percentage above 100', { rules: [{ fault: { abort: { percentage: 150, http_status: 503 } }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.fault\.abort\.percentage: must be between 0 and 100, got 150/],
   ];
-  for (const [what, configuration, message] of cases) {
-    it(`rejects ${what}`, () => {
-      const host = new Host();
-      hosts.push(host);
-      const load = () => host.addPlugin({ module: filterModule('header-routing'), rootId: 'header-routing', configuration });
-      expect(load).toThrow(PluginLoadError);
-      expect(load).toThrow(message);
-    });
-  }
+  rejectsConfigurations('header-routing', cases);
 });

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../cli/build.js';
 import { Host, PluginLoadError, type HostOptions, type StreamResult } from '../../host-sim/index.js';
 import { filterModule } from '../support/modules.js';
+import { rejectsConfigurations } from '../support/filters.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -257,15 +258,7 @@ describe('rate-quota: configuration errors name the field', () => {
     ['an unknown field', { ...base, quota: [] }, /quota: unknown field/],
     ['global mode without a service', { ...base, mode: 'global' }, /rate_limit_service: is required/],
   ];
-  for (const [what, configuration, message] of cases) {
-    it(`rejects ${what}`, () => {
-      const host = new Host();
-      hosts.push(host);
-      const load = () => host.addPlugin({ module: filterModule('rate-quota'), rootId: 'rate-quota', configuration });
-      expect(load).toThrow(PluginLoadError);
-      expect(load).toThrow(message);
-    });
-  }
+  rejectsConfigurations('rate-quota', cases);
 });
 
 // ---- global mode: a real gRPC rate limit service on loopback -----------------------------------

@@ -6,6 +6,7 @@ import { Host, PluginLoadError, type HostOptions } from '../../host-sim/index.js
 import { protoStruct } from '../../host-sim/attributes.js';
 import { statsTagsFor, telemetryLabels } from '../../cli/stats-tags.js';
 import { filterModule } from '../support/modules.js';
+import { rejectsConfigurations } from '../support/filters.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -176,15 +177,7 @@ describe('telemetry: configuration errors', () => {
     ['an unknown log level', { access_log: { level: 'loud' } }, /access_log\.level: "loud" is not one of/],
     ['a sampling percentage above 100', { access_log: { sampling_percentage: 101 } }, /access_log\.sampling_percentage: must be between 0 and 100, got 101/],
   ];
-  for (const [what, configuration, message] of cases) {
-    it(`rejects ${what}`, () => {
-      const host = new Host();
-      hosts.push(host);
-      const load = () => host.addPlugin({ module: filterModule('telemetry'), rootId: 'telemetry', configuration });
-      expect(load).toThrow(PluginLoadError);
-      expect(load).toThrow(message);
-    });
-  }
+  rejectsConfigurations('telemetry', cases);
 });
 
 describe('wfk stats-tags', () => {

@@ -2,7 +2,7 @@
 // of Envoy's Proxy-Wasm host.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Host, PluginLoadError } from '../../host-sim/index.js';
-import { wat } from '../support/wat.js';
+import { MALLOC, wat } from '../support/wat.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -12,13 +12,6 @@ function newHost(options: ConstructorParameters<typeof Host>[0] = {}): Host {
   return host;
 }
 
-/** A bump allocator every test module shares. */
-const MALLOC = `
-  (global $heap (mut i32) (i32.const 4096))
-  (func (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.add (global.get $heap) (i32.add (local.get $n) (i32.const 8))))
-    (local.get $p))`;
 
 /** Reports the result of get_header_map_value on a missing key as response header x-get-result. */
 function missingHeaderModule(abi: '0_1_0' | '0_2_1'): string {

@@ -2,7 +2,7 @@
 // queues, memory errors, access windows, buffers, metrics, vm_id isolation.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Host, type HostOptions } from '../../host-sim/index.js';
-import { wat } from '../support/wat.js';
+import { MALLOC, wat } from '../support/wat.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -12,12 +12,6 @@ function newHost(options: HostOptions = {}): Host {
   return host;
 }
 
-const MALLOC = `
-  (global $heap (mut i32) (i32.const 8192))
-  (func (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.add (global.get $heap) (i32.add (local.get $n) (i32.const 8))))
-    (local.get $p))`;
 
 /** Adds response header `name` = one ASCII digit per value (the low decimal digit). */
 const REPORT = `
