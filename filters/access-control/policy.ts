@@ -23,6 +23,13 @@ function fieldMatches(field: MatchField, value: string | null): bool {
   return true;
 }
 
+/** Hosts match with or without the port: a positive entry may match either form, a negative one must match neither. */
+function hostMatches(field: MatchField, host: string): bool {
+  const bare = addressWithoutPort(host);
+  if (field.positive.length > 0 && !anyMatches(field.positive, host) && !anyMatches(field.positive, bare)) return false;
+  return !(field.negative.length > 0 && (anyMatches(field.negative, host) || anyMatches(field.negative, bare)));
+}
+
 function sourceMatches(s: SourceMatch, r: RequestView): bool {
   return fieldMatches(s.ipBlocks, r.sourceAddress()) &&
     (s.principals.empty || fieldMatches(s.principals, r.principal())) &&
@@ -32,7 +39,7 @@ function sourceMatches(s: SourceMatch, r: RequestView): bool {
 }
 
 function operationMatches(o: OperationMatch, r: RequestView): bool {
-  if (!o.hosts.empty && !fieldMatches(o.hosts, r.host()) && !fieldMatches(o.hosts, addressWithoutPort(r.host()))) return false;
+  if (!o.hosts.empty && !hostMatches(o.hosts, r.host())) return false;
   return (o.ports.empty || fieldMatches(o.ports, r.destinationPort())) &&
     (o.methods.empty || fieldMatches(o.methods, r.method())) &&
     (o.paths.empty || fieldMatches(o.paths, r.urlPath()));

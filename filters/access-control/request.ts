@@ -99,10 +99,9 @@ export class RequestView {
         return slash < 0 ? rest : rest.substring(0, slash);
       }
     }
-    const peer = this.peer();
-    if (peer === null) return null;
-    const ns = peer.get("NAMESPACE");
-    return ns !== null && ns.isString() ? ns.string : null;
+    // Like Istio, only the authenticated identity names the namespace: peer metadata is a header
+    // a client can forge.
+    return null;
   }
 
   /** The calling workload's metadata (Istio's x-envoy-peer-metadata), or null. */
@@ -112,7 +111,7 @@ export class RequestView {
     const raw = this.header(PEER_METADATA_HEADER);
     if (raw === null) return null;
     this.peer_ = decodePeerMetadata(raw);
-    if (this.peer_ === null) this.attributeProblem = PEER_METADATA_HEADER + " is not base64 of a protobuf Struct";
+    if (this.peer_ === null) this.attributeProblem = PEER_METADATA_HEADER + " is not base64 of a protobuf Struct nested at most 32 deep";
     return this.peer_;
   }
 

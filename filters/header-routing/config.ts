@@ -69,6 +69,8 @@ export class RoutingConfig {
   clusterHeader: string = "x-route-cluster";
   echoHeader: string = "";
   clusters: string[] = [];
+  /** The cluster header and every header a target sets: removed from each request before routing. */
+  ownedHeaders: string[] = [];
 }
 
 export class ParsedConfig {
@@ -100,6 +102,7 @@ export function parseConfig(text: string): ParsedConfig {
       config.clusters.push(clusters.items[i].string);
     }
   }
+  config.ownedHeaders.push(config.clusterHeader);
   const rules = r.required(root, "rules", "");
   if (rules !== null && r.array(rules, "rules")) {
     for (let i = 0; i < rules.items.length && r.ok; i++) {
@@ -172,6 +175,7 @@ function parseTarget(r: ConfigReader, value: JsonValue, path: string, config: Ro
       const v = headers!.items[i];
       if (!v.isString() || headerValueProblem(v.string).length > 0) { r.fail(at, "expected a header value"); return t; }
       t.headerNames.push(headers!.keys[i]);
+      if (!config.ownedHeaders.includes(headers!.keys[i])) config.ownedHeaders.push(headers!.keys[i]);
       t.headerValues.push(v.string);
       parts.push(headers!.keys[i] + "=" + v.string);
     }

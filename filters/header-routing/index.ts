@@ -63,7 +63,7 @@ class RoutingRoot extends RootContext {
     if (waiting.length == 0) this.setTickPeriod(0);
     for (let i = 0; i < due.length; i++) {
       due[i].setEffectiveContext();
-      continue_request();
+      due[i].afterDelay();
     }
   }
 
@@ -129,6 +129,7 @@ function chance(percent: f64): bool {
 
 class HeaderRouting extends Context {
   private decision: string = "";
+  private rule: Rule | null = null;
 
   private get routingRoot(): RoutingRoot { return this.root_context as RoutingRoot; }
 
@@ -140,18 +141,20 @@ class HeaderRouting extends Context {
     for (let i = 0; i < config.rules.length; i++) {
       if (matches(config.rules[i], headers)) { rule = config.rules[i]; break; }
     }
+    // The filter owns the headers its targets set: a client must not pick a cluster or version itself.
+    let removed = false;
+    for (let i = 0; i < config.ownedHeaders.length; i++) {
+      if (headers.get(config.ownedHeaders[i]) === null) continue;
+      stream_context.headers.request.remove(config.ownedHeaders[i]);
+      removed = true;
+    }
     if (rule === null) {
+      // A route chosen from the removed headers must not stand.
+      if (removed) clear_route_cache();
       root.count("no_match");
       return FilterHeadersStatusValues.Continue;
     }
-    const fault = rule.fault;
-    if (fault !== null && fault.abortStatus > 0 && chance(fault.abortPercent)) {
-      root.count(rule.name + ".aborted");
-      this.decision = "rule=" + rule.name + ";fault=abort";
-      send_local_response(fault.abortStatus, "fault_filter_abort", String.UTF8.encode("fault filter abort"), [],
-        fault.abortGrpcStatus >= 0 ? <GrpcStatusValues>fault.abortGrpcStatus : GrpcStatusValues.InvalidCode);
-      return FilterHeadersStatusValues.StopIteration;
-    }
+    this.rule = rule;
     const target = chooseTarget(rule, headers);
     if (target.cluster.length > 0) {
       stream_context.headers.request.replace(config.clusterHeader, target.cluster);
@@ -162,12 +165,30 @@ class HeaderRouting extends Context {
     clear_route_cache();
     root.count(rule.name + "." + target.label + ".routed");
     this.decision = "rule=" + rule.name + ";target=" + target.label;
+    // As in Envoy's fault filter, a delay comes first and the abort is decided after it.
+    const fault = rule.fault;
     if (fault !== null && fault.delayNs > 0 && chance(fault.delayPercent)) {
       root.count(rule.name + ".delayed");
       root.delay(this, fault.delayNs);
       return FilterHeadersStatusValues.StopIteration;
     }
-    return FilterHeadersStatusValues.Continue;
+    return this.maybeAbort() ? FilterHeadersStatusValues.StopIteration : FilterHeadersStatusValues.Continue;
+  }
+
+  /** Called by the root when this stream's delay is over. */
+  afterDelay(): void {
+    if (!this.maybeAbort()) continue_request();
+  }
+
+  private maybeAbort(): bool {
+    const rule = this.rule!;
+    const fault = rule.fault;
+    if (fault === null || fault.abortStatus <= 0 || !chance(fault.abortPercent)) return false;
+    this.routingRoot.count(rule.name + ".aborted");
+    this.decision = "rule=" + rule.name + ";fault=abort";
+    send_local_response(fault.abortStatus, "fault_filter_abort", String.UTF8.encode("fault filter abort"), [],
+      fault.abortGrpcStatus >= 0 ? <GrpcStatusValues>fault.abortGrpcStatus : GrpcStatusValues.InvalidCode);
+    return true;
   }
 
   onResponseHeaders(count: u32, end_of_stream: bool): FilterHeadersStatusValues {

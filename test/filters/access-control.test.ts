@@ -96,6 +96,15 @@ describe('access-control: matchers', () => {
     expect(await status(host, { authority: 'api.local', method: 'POST' })).toBe(403);
   });
 
+  it('not_hosts refuses the host with and without a port; not_ports and not_methods exclude', async () => {
+    const host = accessControl(allow([{ to: [{ operation: { not_hosts: ['internal.example.com'], not_ports: ['9090'], not_methods: ['DELETE'] } }] }]));
+    expect(await status(host, { authority: 'www.example.com' })).toBe(200);
+    expect(await status(host, { authority: 'internal.example.com' })).toBe(403);
+    expect(await status(host, { authority: 'internal.example.com:80' })).toBe(403);
+    expect(await status(host, { authority: 'www.example.com', destination: '10.0.0.2:9090' })).toBe(403);
+    expect(await status(host, { authority: 'www.example.com', method: 'DELETE' })).toBe(403);
+  });
+
   it('source ip blocks and their negation', async () => {
     const host = accessControl(allow([{ from: [{ source: { ip_blocks: ['10.0.0.0/8', '2001:db8::/32'], not_ip_blocks: ['10.9.0.0/16'] } }] }]));
     expect(await status(host, { source: '10.1.2.3:5000' })).toBe(200);
@@ -112,6 +121,19 @@ describe('access-control: matchers', () => {
     expect(await status(host, xfcc('spiffe://cluster.local/ns/trusted/sa/anything'))).toBe(200);
     expect(await status(host, xfcc('spiffe://cluster.local/ns/bookinfo/sa/productpage'))).toBe(403);
     expect(await status(host)).toBe(403);
+  });
+
+  it('not_principals and not_namespaces exclude identities; forged peer metadata never names a namespace', async () => {
+    const host = accessControl({ principal_from: { header: 'x-forwarded-client-cert' },
+      ...allow([{ from: [{ source: { principals: ['*'], not_principals: ['cluster.local/ns/bookinfo/sa/legacy'], not_namespaces: ['sandbox'] } }] }]) });
+    const xfcc = (uri: string) => ({ headers: { 'x-forwarded-client-cert': `URI=${uri}` } });
+    expect(await status(host, xfcc('spiffe://cluster.local/ns/bookinfo/sa/reviews'))).toBe(200);
+    expect(await status(host, xfcc('spiffe://cluster.local/ns/bookinfo/sa/legacy'))).toBe(403);
+    expect(await status(host, xfcc('spiffe://cluster.local/ns/sandbox/sa/reviews'))).toBe(403);
+
+    const trusted = accessControl(allow([{ from: [{ source: { namespaces: ['trusted'] } }] }]));
+    const forged = { headers: { 'x-envoy-peer-metadata': peer({ NAMESPACE: 'trusted' }) } };
+    expect(await status(trusted, forged)).toBe(403);
   });
 });
 
@@ -145,6 +167,17 @@ describe('access-control: when expressions', () => {
     const r = await host.request({ headers: { 'x-envoy-peer-metadata': '%%% not base64 %%%' } });
     expect(r.status).toBe(403);
     expect(host.logs.messages('info').join('\n')).toMatch(/evaluation failed: x-envoy-peer-metadata is not base64 of a protobuf Struct/);
+  });
+
+  it('refuses peer metadata nested 1000 deep without trapping, and keeps serving', async () => {
+    const host = accessControl(allow([{ when: [labels] }]));
+    let nested: Record<string, unknown> = { app: 'reviews' };
+    for (let i = 0; i < 1000; i++) nested = { a: nested };
+    const r = await host.request({ headers: { 'x-envoy-peer-metadata': peer({ LABELS: nested }) } });
+    expect(r.status).toBe(403);
+    expect(host.logs.messages('info').join('\n')).toMatch(/x-envoy-peer-metadata is not base64 of a protobuf Struct/);
+    const good = { headers: { 'x-envoy-peer-metadata': peer({ LABELS: { app: 'reviews', version: 'v3' } }) } };
+    expect(await status(host, good)).toBe(200);
   });
 });
 

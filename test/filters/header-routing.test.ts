@@ -83,6 +83,15 @@ describe('header-routing: matchers', () => {
 });
 
 describe('header-routing: targets through Envoy\'s router', () => {
+  it('removes a client\'s own cluster and target headers, so no client picks its upstream', async () => {
+    const host = routing({ rules: [
+      { name: 'alice', match: { headers: [{ name: 'x-user', exact: 'alice' }] }, targets: [{ headers: { 'x-version': 'v2' } }] },
+    ] });
+    expect(await clusterOf(host, { headers: { 'x-route-cluster': 'reviews-canary' } })).toBe('reviews-v1');
+    expect(await clusterOf(host, { headers: { 'x-version': 'v2' } })).toBe('reviews-v1');
+    expect(await clusterOf(host, { headers: { 'x-user': 'alice' } })).toBe('reviews-v2');
+  });
+
   it('writes the cluster to the header the route reads and clears the route cache', async () => {
     const host = routing({ echo_header: 'x-route-decision', ...toCanary({ headers: [{ name: 'x-user', exact: 'alice' }] }) });
     const r = await host.request({ headers: { 'x-user': 'alice' } });
@@ -169,11 +178,16 @@ describe('header-routing: faults', () => {
     expect(r.headers).toContainEqual(['grpc-status', '14']);
   });
 
-  it('delays and aborts together: an aborted request is not delayed', async () => {
+  it('delays and aborts together as Envoy\'s fault filter does: the delay first, then the abort', async () => {
     const host = routing({ rules: [{ name: 'both', fault: { abort: { percentage: 100, http_status: 500 }, delay: { percentage: 100, fixed_delay: '5s' } }, targets: [{ cluster: 'reviews-v1' }] }] });
-    const r = await host.request();
-    expect(r.status).toBe(500);
-    expect(host.clock.now()).toBe(Date.UTC(2026, 0, 1));
+    const stream = host.startRequest();
+    expect((await host.wait(stream)).stalled).toBeDefined();
+    await host.advance(5_000);
+    const done = await host.wait(stream);
+    expect(done.status).toBe(500);
+    expect(done.upstream).toBeUndefined();
+    expect(host.metrics.value('header_routing.both.delayed')).toBe(1);
+    expect(host.metrics.value('header_routing.both.aborted')).toBe(1);
   });
 });
 
