@@ -1,6 +1,6 @@
 // wfk envoy-config: an Envoy v3 bootstrap that mounts a filter, or the Istio WasmPlugin that
 // deploys it from an OCI registry.
-import { createHash } from 'node:crypto';
+import { compatImage } from './oci/layout.js';
 import { statsTagsFor, telemetryLabels } from './stats-tags.js';
 
 /** Where Istio runs each filter in its chain of extensions. */
@@ -88,6 +88,16 @@ export interface WasmPluginOptions {
   failOpen?: boolean;
 }
 
+/**
+ * The sha256 Istio checks the pulled image against: its manifest digest. Taken from an
+ * `@sha256:` reference, else the digest of the image `wfk push` publishes for this module
+ * (the compat image is reproducible, so the module alone determines it).
+ */
+function imageDigest(image: string, module: Uint8Array): string {
+  const at = image.indexOf('@sha256:');
+  return at >= 0 ? image.slice(at + 8) : compatImage(module).digest.slice(7);
+}
+
 export function istioWasmPlugin(options: WasmPluginOptions): Record<string, unknown> {
   return {
     apiVersion: 'extensions.istio.io/v1alpha1',
@@ -96,7 +106,7 @@ export function istioWasmPlugin(options: WasmPluginOptions): Record<string, unkn
     spec: {
       ...(options.selector ? { selector: { matchLabels: options.selector } } : {}),
       url: options.image.startsWith('oci://') ? options.image : `oci://${options.image}`,
-      sha256: createHash('sha256').update(options.module).digest('hex'),
+      sha256: imageDigest(options.image, options.module),
       imagePullPolicy: 'IfNotPresent',
       phase: ISTIO_PHASE[options.filter] ?? 'UNSPECIFIED_PHASE',
       priority: ISTIO_PRIORITY[options.filter] ?? 0,

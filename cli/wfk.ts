@@ -99,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--config <file>', "the filter's configuration (JSON)")
     .option('--istio', 'print an Istio WasmPlugin manifest instead')
     .option('--image <reference>', 'with --istio: the OCI image, e.g. registry.example.com/filters/rate-quota:1.0.0')
-    .option('--module <file>', 'the module (for its sha256; default dist/<filter>.wasm)')
+    .option('--module <file>', 'with --istio: the pushed module, whose image digest becomes sha256 (default dist/<filter>.wasm)')
     .option('--namespace <namespace>', 'with --istio: the WasmPlugin namespace', 'istio-system')
     .option('--selector <label=value>', 'with --istio: workload selector label (repeat)', collect, [])
     .option('--fail-open', 'let requests pass when the filter fails')

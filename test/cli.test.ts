@@ -1,6 +1,6 @@
 // wfk run, inspect and envoy-config from the shell: output, JSON, exit codes and errors.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { compatImage } from '../cli/oci/layout.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,12 +97,15 @@ describe('wfk envoy-config', () => {
     host.close();
   });
 
-  it('prints an Istio WasmPlugin with the module\'s sha256, phase, priority and plugin config', () => {
+  it('prints an Istio WasmPlugin with the image digest as sha256, phase, priority and plugin config', () => {
     const plugin = parseYaml(execFileSync(process.execPath, [wfk, 'envoy-config', 'rate-quota', '--config', quota, '--istio',
       '--image', 'registry.example.com/filters/rate-quota:1.0.0', '--selector', 'app=ratings'], { encoding: 'utf8' }));
     expect(plugin.kind).toBe('WasmPlugin');
     expect(plugin.spec.url).toBe('oci://registry.example.com/filters/rate-quota:1.0.0');
-    expect(plugin.spec.sha256).toBe(createHash('sha256').update(readFileSync(join(DIST_DIR, 'rate-quota.wasm'))).digest('hex'));
+    expect(plugin.spec.sha256).toBe(compatImage(readFileSync(join(DIST_DIR, 'rate-quota.wasm'))).digest.slice(7));
+    const pinned = parseYaml(execFileSync(process.execPath, [wfk, 'envoy-config', 'rate-quota', '--config', quota, '--istio',
+      '--image', `registry.example.com/filters/rate-quota@sha256:${'ab'.repeat(32)}`], { encoding: 'utf8' }));
+    expect(pinned.spec.sha256).toBe('ab'.repeat(32));
     expect(plugin.spec).toMatchObject({ phase: 'AUTHZ', priority: 10, pluginName: 'rate-quota', failStrategy: 'FAIL_CLOSE', selector: { matchLabels: { app: 'ratings' } } });
     expect(plugin.spec.pluginConfig.quotas[0].name).toBe('q');
   });

@@ -87,12 +87,16 @@ export interface ImageParts {
   manifestBytes: Uint8Array;
   config: Uint8Array;
   layer: Uint8Array;
+  /** The manifest's digest: what Istio compares a WasmPlugin's `sha256` with. */
+  digest: string;
 }
 
 /** Istio's compat image for a module: deterministic, so pushing twice gives one digest. */
 export function compatImage(module: Uint8Array): ImageParts {
   const tar = tarOne('plugin.wasm', module);
   const layer = new Uint8Array(gzipSync(tar, { level: 9 }));
+  // The gzip header names the OS that wrote it; "unknown" everywhere keeps the digest the same on every platform.
+  layer[9] = 0xff;
   const config = new TextEncoder().encode(JSON.stringify({
     architecture: 'wasm', os: 'wasip1',
     rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
@@ -105,7 +109,8 @@ export function compatImage(module: Uint8Array): ImageParts {
     layers: [{ mediaType: MEDIA.ociLayerTarGzip, digest: sha256(layer), size: layer.length }],
     annotations: { 'module.wasm.image/variant': 'compat' },
   };
-  return { manifest, manifestBytes: new TextEncoder().encode(JSON.stringify(manifest)), config, layer };
+  const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest));
+  return { manifest, manifestBytes, config, layer, digest: sha256(manifestBytes) };
 }
 
 /** Which layer of a pulled manifest holds the module, and how it is packed. */

@@ -5,7 +5,7 @@ import { RegistryClient, RegistryError, fail, parseReference, type RegistryOptio
 export interface PushResult {
   /** The manifest digest: pin the image by it. */
   digest: string;
-  /** What Istio's WasmPlugin needs: url (by digest) and the module's sha256. */
+  /** What Istio's WasmPlugin needs: url (by digest) and sha256 (the manifest digest Istio verifies). */
   url: string;
   sha256: string;
 }
@@ -60,7 +60,8 @@ export async function push(module: Uint8Array, reference: string, options: Trans
   await uploadBlob(client, ref.repository, image.layer, options);
   await uploadBlob(client, ref.repository, image.config, options);
   const digest = await putManifest(client, ref.repository, ref.tag!, image.manifestBytes, MEDIA.ociManifest);
-  return { digest, url: `oci://${ref.registry}/${ref.repository}@${digest}`, sha256: sha256(module).slice(7) };
+  // Istio checks a WasmPlugin's sha256 against the image's manifest digest, not the module's.
+  return { digest, url: `oci://${ref.registry}/${ref.repository}@${digest}`, sha256: digest.slice(7) };
 }
 
 /** Pulls a module from any of the layouts Wasm runtimes use, verifying every digest. */
