@@ -80,9 +80,11 @@ function seconds(ns: i64): i64 { return (ns + 999_999_999) / 1_000_000_000; }
 
 /** The x-ratelimit-* headers of a decision (the IETF draft's form, as Envoy emits it). */
 function rateLimitHeaders(d: Decision, out: HeaderPair[], denied: bool): void {
-  out.push(HeaderPair.of("x-ratelimit-limit", d.limit.toString() + ", " + d.limit.toString() + ";w=" + seconds(d.windowNs).toString()));
-  out.push(HeaderPair.of("x-ratelimit-remaining", d.remaining.toString()));
-  out.push(HeaderPair.of("x-ratelimit-reset", seconds(d.resetNs).toString()));
+  if (d.limit > 0) {
+    out.push(HeaderPair.of("x-ratelimit-limit", d.limit.toString() + ", " + d.limit.toString() + ";w=" + seconds(d.windowNs).toString()));
+    out.push(HeaderPair.of("x-ratelimit-remaining", d.remaining.toString()));
+    out.push(HeaderPair.of("x-ratelimit-reset", seconds(d.resetNs).toString()));
+  }
   if (denied) out.push(HeaderPair.of("retry-after", max<i64>(1, seconds(d.retryAfterNs)).toString()));
 }
 
@@ -123,8 +125,8 @@ class RateQuota extends Context {
       if (decision.allowed) metrics.allowed.increment(1);
       else if (quota.shadow) metrics.shadowDenied.increment(1);
       else metrics.denied.increment(1);
-      const enforced = decision.allowed || !quota.shadow;
-      if (!enforced) decision.allowed = true;
+      // A shadow quota only counts: it neither denies nor shows in the client's headers.
+      if (quota.shadow) continue;
       this.reported = tighter(this.reported, decision);
       if (!decision.allowed) denying = tighter(denying, decision);
     }
@@ -257,10 +259,11 @@ class RateQuota extends Context {
       if (!over) metrics.allowed.increment(1);
       else if (quota.shadow) { metrics.shadowDenied.increment(1); decision.allowed = true; }
       else { metrics.denied.increment(1); denying = tighter(denying, decision); }
-      if (decision.limit > 0) this.reported = tighter(this.reported, decision);
+      if (decision.limit > 0 && !quota.shadow) this.reported = tighter(this.reported, decision);
     }
-    if (denying !== null || (reply.overallCode == CODE_OVER_LIMIT && reply.statuses.length == 0)) {
-      this.deny(denying !== null ? denying : new Decision(), reply.responseHeaders, "request_rate_limited");
+    // Without per-descriptor statuses each quota took the overall code above, so shadow quotas never deny.
+    if (denying !== null) {
+      this.deny(denying!, reply.responseHeaders, "request_rate_limited");
       return;
     }
     for (let i = 0; i < reply.requestHeaders.length; i++) {

@@ -143,6 +143,8 @@ describe('rate-quota: fixed windows, responses and metrics', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
     expect(host.metrics.value('rate_quota.per_user.shadow_denied')).toBe(2);
     expect(host.metrics.value('rate_quota.per_user.denied')).toBe(0);
+    // A quota that enforces nothing tells the client nothing.
+    expect(header(await host.request({ headers: { 'x-user': 'erin' } }), 'x-ratelimit-remaining')).toBeUndefined();
   });
 });
 
@@ -332,6 +334,21 @@ describe('rate-quota: global mode against a rate limit service', () => {
     expect(header(r, 'x-ratelimit-limit')).toBe('1, 1;w=1');
     expect(header(r, 'retry-after')).toBe('1');
     expect(host.metrics.value('rate_quota.requestcount.denied')).toBe(1);
+  });
+
+  it('denies on an overall OVER_LIMIT without statuses, without inventing limits; shadow quotas still allow', async () => {
+    answer = () => ({ overall_code: 'OVER_LIMIT' });
+    const host = rateQuota(globalConfig(), { clusters: { ratelimit: `http://127.0.0.1:${port}` } });
+    const r = await host.request(fromReviews('v3'));
+    expect(r.status).toBe(429);
+    expect(header(r, 'x-ratelimit-limit')).toBeUndefined();
+    expect(header(r, 'retry-after')).toBe('1');
+    const shadow = rateQuota({ ...globalConfig(), quotas: globalConfig().quotas.map((q) => ({ ...q, shadow: true })) },
+      { clusters: { ratelimit: `http://127.0.0.1:${port}` } });
+    const allowed = await shadow.request(fromReviews('v3'));
+    expect(allowed.status).toBe(200);
+    expect(header(allowed, 'x-ratelimit-limit')).toBeUndefined();
+    expect(shadow.metrics.value('rate_quota.requestcount.shadow_denied')).toBe(1);
   });
 
   it('allows when the service is down, or answers status_on_error with failure_mode_deny', async () => {
