@@ -1,6 +1,7 @@
 // OCI publishing against a real registry (Debian's docker-registry) on loopback: without auth,
 // with htpasswd basic auth, and with TLS; every layout Wasm runtimes pull; bad input.
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,18 +140,46 @@ describe('OCI publishing', () => {
       expect(pushed.digest).toMatch(/^sha256:/);
     });
 
-    it('asks a Docker credential helper named by credHelpers', async () => {
+    it('asks a Docker credential helper named by credHelpers, before stale auths as Docker does', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'cred-helper-'));
       const helper = join(dir, 'docker-credential-wfktest');
       writeFileSync(helper, '#!/bin/sh\nread registry\nprintf \'{"ServerURL":"%s","Username":"ci","Secret":"s3cret"}\' "$registry"\n', { mode: 0o755 });
       const config = join(dir, 'config.json');
-      writeFileSync(config, JSON.stringify({ credHelpers: { [basic.address]: 'wfktest' } }));
+      const stale = { [basic.address]: { auth: Buffer.from('ci:old-password').toString('base64') } };
+      writeFileSync(config, JSON.stringify({ credHelpers: { [basic.address]: 'wfktest' }, auths: stale }));
       const path = process.env.PATH;
       process.env.PATH = `${dir}:${path}`;
       try {
         expect((await push(module(), `${basic.address}/private/helper:1`, { dockerConfig: config })).digest).toMatch(/^sha256:/);
       } finally {
         process.env.PATH = path;
+      }
+    });
+
+    it('follows a blob redirect to another origin without sending it the registry credentials', async () => {
+      const credentials = { username: 'ci', password: 's3cret' };
+      const pushed = await push(module(), `${basic.address}/private/redirected:1`, credentials);
+      const layer = compatImage(module()).layer;
+      // A storage service elsewhere, and a front door that answers blob reads with a redirect to it, as S3-backed registries do.
+      const storageSaw: (string | undefined)[] = [];
+      const storage = http.createServer((req, res) => { storageSaw.push(req.headers.authorization); res.end(layer); });
+      const front = http.createServer((req, res) => {
+        if (req.method === 'GET' && /\/blobs\/sha256:/.test(req.url!) && req.url!.includes(compatImage(module()).manifest.layers[0].digest)) {
+          res.writeHead(307, { location: `http://127.0.0.1:${(storage.address() as { port: number }).port}/bucket/layer` }).end();
+          return;
+        }
+        const upstream = http.request({ host: '127.0.0.1', port: Number(basic.address.split(':')[1]), path: req.url, method: req.method, headers: req.headers },
+          (answer) => { res.writeHead(answer.statusCode!, answer.headers); answer.pipe(res); });
+        req.pipe(upstream);
+      });
+      await Promise.all([storage, front].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+      try {
+        const frontAddress = `127.0.0.1:${(front.address() as { port: number }).port}`;
+        const pulled = await pull(`${frontAddress}/private/redirected@${pushed.digest}`, credentials);
+        expect(Buffer.from(pulled.module).equals(module())).toBe(true);
+        expect(storageSaw).toEqual([undefined]);
+      } finally {
+        await Promise.all([storage, front].map((server) => new Promise((resolve) => server.close(resolve))));
       }
     });
 

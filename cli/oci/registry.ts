@@ -53,9 +53,13 @@ function isLocal(registry: string): boolean {
   return host === 'localhost' || host === '127.0.0.1' || host === '::1' || host.startsWith('127.');
 }
 
+const DOCKER_HUB = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+
 /** Credentials for `registry`: flags, then WFK_REGISTRY_USERNAME/PASSWORD, then Docker's config. */
 function credentialsFor(registry: string, options: RegistryOptions): Credentials | undefined {
-  if (options.username !== undefined) return { username: options.username, password: options.password ?? '', source: 'the command line' };
+  if (options.username !== undefined) {
+    return { username: options.username, password: options.password ?? process.env.WFK_REGISTRY_PASSWORD ?? '', source: 'the command line' };
+  }
   if (process.env.WFK_REGISTRY_USERNAME) {
     return { username: process.env.WFK_REGISTRY_USERNAME, password: process.env.WFK_REGISTRY_PASSWORD ?? '', source: 'WFK_REGISTRY_USERNAME/PASSWORD' };
   }
@@ -66,23 +70,34 @@ function credentialsFor(registry: string, options: RegistryOptions): Credentials
   } catch {
     return undefined;
   }
-  const helper = config.credHelpers?.[registry] ?? config.credsStore;
-  const entry = config.auths?.[registry] ?? config.auths?.[`https://${registry}`] ?? config.auths?.[`http://${registry}`];
+  // Docker Hub's credentials live under its legacy index URL.
+  const keys = DOCKER_HUB.includes(registry) ? ['https://index.docker.io/v1/', ...DOCKER_HUB] : [registry, `https://${registry}`, `http://${registry}`];
+  // As in Docker: a registry's own credential helper first, then the default store, then plain auths.
+  const ownHelper = keys.map((k) => config.credHelpers?.[k]).find((h) => h !== undefined);
+  if (ownHelper) return fromHelper(ownHelper, keys[0], path, true);
+  if (config.credsStore) {
+    const stored = fromHelper(config.credsStore, keys[0], path, false);
+    if (stored) return stored;
+  }
+  const entry = keys.map((k) => config.auths?.[k]).find((e) => e !== undefined);
   if (entry?.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source: path };
   }
   if (entry?.username) return { username: entry.username, password: entry.password ?? '', source: path };
-  if (helper) {
-    try {
-      const out = JSON.parse(execFileSync(`docker-credential-${helper}`, ['get'], { input: registry, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] }));
-      return { username: out.Username, password: out.Secret, source: `docker-credential-${helper}` };
-    } catch {
-      throw new RegistryError(`the Docker credential helper docker-credential-${helper} (from ${path}) gave no credentials for ${registry}`);
-    }
-  }
   return undefined;
+}
+
+/** Asks docker-credential-<helper>; a helper named for this registry must answer, the default store may not know it. */
+function fromHelper(helper: string, serverUrl: string, configPath: string, required: boolean): Credentials | undefined {
+  try {
+    const out = JSON.parse(execFileSync(`docker-credential-${helper}`, ['get'], { input: serverUrl, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] }));
+    return { username: out.Username, password: out.Secret, source: `docker-credential-${helper}` };
+  } catch {
+    if (!required) return undefined;
+    throw new RegistryError(`the Docker credential helper docker-credential-${helper} (from ${configPath}) gave no credentials for ${serverUrl}`);
+  }
 }
 
 interface Response { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
@@ -103,7 +118,9 @@ export class RegistryClient {
 
   constructor(readonly registry: string, private readonly options: RegistryOptions = {}) {
     const plain = options.plainHttp || isLocal(registry);
-    this.base = new URL(`${plain && !options.caFile ? 'http' : 'https'}://${registry}`);
+    // "docker.io" names Docker Hub, whose API is served from another host.
+    const apiHost = DOCKER_HUB.includes(registry) ? 'registry-1.docker.io' : registry;
+    this.base = new URL(`${plain && !options.caFile ? 'http' : 'https'}://${apiHost}`);
     if (options.caFile) {
       let ca: Buffer;
       try { ca = readFileSync(options.caFile); } catch (e) { throw new RegistryError(`cannot read the CA file ${options.caFile}: ${(e as NodeJS.ErrnoException).code}`); }
@@ -160,7 +177,9 @@ export class RegistryClient {
   /** A request to the registry, authenticating once when challenged. */
   async request(method: string, path: string, scope: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Response> {
     const url = new URL(path, this.base);
-    const withAuth = () => ({ ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) });
+    // An upload location may point at another origin (a storage service); it never gets our credentials.
+    const sameOrigin = url.origin === this.base.origin;
+    const withAuth = () => ({ ...headers, ...(this.authorization && sameOrigin ? { authorization: this.authorization } : {}) });
     let res = await this.send(method, url, withAuth(), body);
     if (res.status === 401 && res.headers['www-authenticate']) {
       await this.authenticate(String(res.headers['www-authenticate']), scope);
