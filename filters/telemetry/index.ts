@@ -8,6 +8,7 @@ import {
   decodePeerMetadata, getHeader, getPropertyInt64, getPropertyString, log, logEnabled, registerRootContext, stream_context,
   PEER_METADATA_HEADER,
 } from "../../assembly";
+import { SeriesLimit } from "./series";
 import { TelemetryConfig, parseConfig } from "./config";
 import { nextTraceparent, uuid4 } from "./trace";
 
@@ -81,8 +82,7 @@ class TelemetryRoot extends RootContext {
   local: Workload = new Workload();
   private counters: Map<string, Counter> = new Map();
   private histograms: Map<string, Histogram> = new Map();
-  /** Label combinations seen per metric, for the cardinality cap. */
-  private series: Map<string, Set<string>> = new Map();
+  series: SeriesLimit | null = null;
   overflowed: Counter | null = null;
 
   onConfigure(size: u32): bool {
@@ -94,27 +94,22 @@ class TelemetryRoot extends RootContext {
     this.config = parsed.config!;
     this.local = Workload.local();
     this.overflowed = new Counter("telemetry.series_overflow");
+    const rootId = getPropertyString(["plugin_root_id"]);
+    this.series = new SeriesLimit("telemetry|" + (rootId === null ? "" : rootId) + "|", this.config.maxSeries);
     return true;
   }
 
-  /** The encoded name for these labels, or the overflow series once the metric has too many. */
-  seriesName(metric: string, names: string[], values: string[]): string {
+  /** The encoded labels every metric of this request carries, or the overflow labels once there are too many series. */
+  seriesLabels(names: string[], values: string[]): string {
     let labels = "";
     for (let i = 0; i < names.length; i++) labels += names[i] + "=.=" + labelValue(values[i]) + ";.;";
-    if (!this.series.has(metric)) this.series.set(metric, new Set<string>());
-    const seen = this.series.get(metric);
-    if (!seen.has(labels)) {
-      if (seen.size >= this.config.maxSeries) {
-        this.overflowed!.increment(1);
-        labels = "";
-        for (let i = 0; i < names.length; i++) {
-          labels += names[i] + "=.=" + (names[i] == "reporter" ? labelValue(values[i]) : this.config.overflowValue) + ";.;";
-        }
-      } else {
-        seen.add(labels);
-      }
+    if (this.series!.admit(labels)) return labels;
+    this.overflowed!.increment(1);
+    labels = "";
+    for (let i = 0; i < names.length; i++) {
+      labels += names[i] + "=.=" + (names[i] == "reporter" ? labelValue(values[i]) : this.config.overflowValue) + ";.;";
     }
-    return labels + metric;
+    return labels;
   }
 
   increment(name: string): void {
@@ -173,6 +168,8 @@ class Telemetry extends Context {
     if (!this.telemetryRoot.config.tracing) return FilterHeadersStatusValues.Continue;
     const trace = nextTraceparent(stream_context.headers.request.getOrNull("traceparent"));
     stream_context.headers.request.replace("traceparent", trace.header());
+    // W3C: vendors' state belongs to the trace it came with; a new trace starts without it.
+    if (!trace.continued && stream_context.headers.request.getOrNull("tracestate") !== null) stream_context.headers.request.remove("tracestate");
     this.traceId = trace.traceId;
     if (stream_context.headers.request.getOrNull("x-request-id") === null) stream_context.headers.request.replace("x-request-id", uuid4());
     return FilterHeadersStatusValues.Continue;
@@ -221,10 +218,11 @@ class Telemetry extends Context {
     const durationNs = getPropertyInt64(["request", "duration"], -1);
     const requestBytes = getPropertyInt64(["request", "total_size"], -1);
     const responseBytes = getPropertyInt64(["response", "total_size"], -1);
-    root.increment(root.seriesName(REQUESTS, names, values));
-    if (durationNs >= 0) root.record(root.seriesName(DURATION, names, values), durationNs / 1_000_000);
-    root.record(root.seriesName(REQUEST_BYTES, names, values), requestBytes);
-    root.record(root.seriesName(RESPONSE_BYTES, names, values), responseBytes);
+    const labels = root.seriesLabels(names, values);
+    root.increment(labels + REQUESTS);
+    if (durationNs >= 0) root.record(labels + DURATION, durationNs / 1_000_000);
+    root.record(labels + REQUEST_BYTES, requestBytes);
+    root.record(labels + RESPONSE_BYTES, responseBytes);
 
     if (config.accessLog && logEnabled(config.accessLogLevel) && (config.sampling >= 100 || Math.random() * 100 < config.sampling)) {
       this.accessLog(code, durationNs, requestBytes, responseBytes);

@@ -27,7 +27,7 @@ function nonZero64(): u64 {
 }
 
 export class TraceContext {
-  constructor(public traceId: string, public spanId: string, public flags: string) {}
+  constructor(public traceId: string, public spanId: string, public flags: string, public continued: bool) {}
   header(): string { return "00-" + this.traceId + "-" + this.spanId + "-" + this.flags; }
 }
 
@@ -40,10 +40,10 @@ export function nextTraceparent(incoming: string | null): TraceContext {
     if (parts.length >= 4 && parts[0].length == 2 && parts[1].length == 32 && parts[2].length == 16 && parts[3].length == 2 &&
         isLowerHex(parts[0]) && parts[0] != "ff" && (parts[0] != "00" || parts.length == 4) &&
         isLowerHex(parts[1]) && !allZero(parts[1]) && isLowerHex(parts[2]) && !allZero(parts[2]) && isLowerHex(parts[3])) {
-      return new TraceContext(parts[1], span, parts[3]);
+      return new TraceContext(parts[1], span, parts[3], true);
     }
   }
-  return new TraceContext(hex(nonZero64(), 16) + hex(randomU64(), 16), span, "01");
+  return new TraceContext(hex(nonZero64(), 16) + hex(randomU64(), 16), span, "01", false);
 }
 
 /** A random (version 4) UUID. */

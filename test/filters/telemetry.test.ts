@@ -101,6 +101,17 @@ describe('telemetry: Istio metrics', () => {
     expect(lines).toContain('istio_requests_total{reporter="destination",user="overflow"} 3');
     expect(host.metrics.value('telemetry.series_overflow')).toBeGreaterThanOrEqual(3);
   });
+
+  it('holds the cap for the whole Envoy, not per worker VM, and keeps admitted series on every worker', async () => {
+    const configuration = { labels: ['reporter'], custom_labels: { user: { header: 'x-user' } }, max_series_per_metric: 3, access_log: false };
+    const host = telemetry(configuration, { workers: 4 });
+    for (let i = 0; i < 12; i++) await host.request({ worker: i % 4, headers: { 'x-user': `user-${i}` } });
+    for (let w = 0; w < 4; w++) await host.request({ worker: w, headers: { 'x-user': 'user-0' } });
+    const lines = requestsTotal(host, configuration);
+    expect(lines).toHaveLength(4);
+    expect(lines).toContain('istio_requests_total{reporter="destination",user="user-0"} 5');
+    expect(lines).toContain('istio_requests_total{reporter="destination",user="overflow"} 9');
+  });
 });
 
 describe('telemetry: trace context', () => {
@@ -125,8 +136,12 @@ describe('telemetry: trace context', () => {
     expect(r.upstream!.headers.filter(([k]) => k === 'x-request-id')).toEqual([['x-request-id', 'req-1']]);
   });
 
-  it('replaces an invalid traceparent', async () => {
+  it('replaces an invalid traceparent and drops the tracestate that belonged to it', async () => {
     const host = telemetry({ access_log: false });
+    const kept = await host.request({ headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'vendor=1' } });
+    expect(kept.upstream!.headers).toContainEqual(['tracestate', 'vendor=1']);
+    const restarted = await host.request({ headers: { traceparent: 'garbage', tracestate: 'vendor=1' } });
+    expect(restarted.upstream!.headers.find(([k]) => k === 'tracestate')).toBeUndefined();
     for (const bad of ['garbage', '00-00000000000000000000000000000000-00f067aa0ba902b7-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01']) {
       const r = await host.request({ headers: { traceparent: bad } });
       const sent = r.upstream!.headers.find(([k]) => k === 'traceparent')![1];
