@@ -88,9 +88,10 @@ describe('OCI publishing', () => {
   });
 
   describe('other layouts', () => {
-    async function pushLayout(repository: string, layers: { mediaType: string; data: Uint8Array }[], configMediaType: string, manifestMediaType: string) {
+    async function pushLayout(repository: string, layers: { mediaType: string; data: Uint8Array }[], configMediaType: string, manifestMediaType: string,
+      configText = '{}') {
       const client = new RegistryClient(open.address);
-      const config = new TextEncoder().encode('{}');
+      const config = new TextEncoder().encode(configText);
       for (const l of layers) await uploadBlob(client, repository, l.data, {});
       await uploadBlob(client, repository, config, {});
       const manifest = {
@@ -104,6 +105,13 @@ describe('OCI publishing', () => {
     it('pulls the two-layer OCI variant with a raw wasm content layer', async () => {
       await pushLayout('layouts/two-layer', [{ mediaType: MEDIA.wasmContentLayer, data: module() }], MEDIA.wasmConfig, MEDIA.ociManifest);
       expect(Buffer.from((await pull(`${open.address}/layouts/two-layer:v1`)).module).equals(module())).toBe(true);
+    });
+
+    it('refuses a layer whose unpacked tar is not the diff_id its image config names', async () => {
+      const layer = new Uint8Array(gzipSync(tarOne('plugin.wasm', module())));
+      const config = JSON.stringify({ rootfs: { type: 'layers', diff_ids: [sha256(tarOne('other.wasm', module()))] } });
+      await pushLayout('layouts/bad-diff-id', [{ mediaType: MEDIA.ociLayerTarGzip, data: layer }], MEDIA.ociConfig, MEDIA.ociManifest, config);
+      await expect(pull(`${open.address}/layouts/bad-diff-id:v1`)).rejects.toThrow(/unpacks to sha256:[0-9a-f]{64}, but the image config's diff_id is/);
     });
 
     it('pulls the CNCF Wasm artifact', async () => {

@@ -122,9 +122,18 @@ export function moduleLayer(manifest: Manifest): { layer: Descriptor; packed: 't
   throw new Error(`no Wasm layer in the manifest (layer types: ${manifest.layers.map((l) => l.mediaType).join(', ') || 'none'})`);
 }
 
-/** The module inside a compat layer: plugin.wasm, else the only .wasm file. */
-export function moduleFromTarGzip(layer: Uint8Array): Uint8Array {
-  const files = untar(new Uint8Array(gunzipSync(layer)));
+/** A compat layer's tar (the bytes its config's diff_id names); a corrupt gzip stream is an Error. */
+export function gunzipLayer(layer: Uint8Array): Uint8Array {
+  try {
+    return new Uint8Array(gunzipSync(layer));
+  } catch (e) {
+    throw new Error(`the layer is not gzip data: ${(e as Error).message}`);
+  }
+}
+
+/** The module inside a compat layer's tar: plugin.wasm, else the only .wasm file. */
+export function moduleFromTar(tar: Uint8Array): Uint8Array {
+  const files = untar(tar);
   const wasm = files.get('plugin.wasm') ?? [...files.entries()].filter(([n]) => n.endsWith('.wasm')).map(([, b]) => b)[0];
   if (!wasm) throw new Error(`the layer holds no plugin.wasm (files: ${[...files.keys()].join(', ') || 'none'})`);
   return wasm;

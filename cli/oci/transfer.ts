@@ -1,5 +1,5 @@
 // wfk push and wfk pull.
-import { ACCEPT_MANIFESTS, MEDIA, compatImage, moduleFromTarGzip, moduleLayer, sha256, type Manifest } from './layout.js';
+import { ACCEPT_MANIFESTS, MEDIA, compatImage, gunzipLayer, moduleFromTar, moduleLayer, sha256, type Descriptor, type Manifest } from './layout.js';
 import { RegistryClient, RegistryError, fail, parseReference, type RegistryOptions } from './registry.js';
 
 export interface PushResult {
@@ -64,6 +64,27 @@ export async function push(module: Uint8Array, reference: string, options: Trans
   return { digest, url: `oci://${ref.registry}/${ref.repository}@${digest}`, sha256: digest.slice(7) };
 }
 
+/** A blob checked against its descriptor's digest and size. */
+async function fetchBlob(client: RegistryClient, repository: string, descriptor: Descriptor, scope: string, what: string): Promise<Uint8Array> {
+  const blob = await client.download(`/v2/${repository}/blobs/${descriptor.digest}`, scope);
+  if (blob.status !== 200) throw fail(client.registry, `downloading the ${what} ${descriptor.digest}`, blob);
+  const got = sha256(blob.body);
+  if (got !== descriptor.digest) throw new RegistryError(`the ${what}'s content has digest ${got}, not ${descriptor.digest}: refusing a corrupted blob`);
+  if (typeof descriptor.size === 'number' && blob.body.length !== descriptor.size) {
+    throw new RegistryError(`the ${what} ${descriptor.digest} is ${blob.body.length} bytes, the manifest says ${descriptor.size}: refusing it`);
+  }
+  return new Uint8Array(blob.body);
+}
+
+function diffIdsOf(config: Uint8Array): string[] | undefined {
+  try {
+    const ids = JSON.parse(new TextDecoder().decode(config))?.rootfs?.diff_ids;
+    return Array.isArray(ids) ? ids : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Pulls a module from any of the layouts Wasm runtimes use, verifying every digest. */
 export async function pull(reference: string, options: TransferOptions = {}): Promise<{ module: Uint8Array; digest: string }> {
   const ref = parseReference(reference);
@@ -75,6 +96,8 @@ export async function pull(reference: string, options: TransferOptions = {}): Pr
   if (res.status !== 200) throw fail(ref.registry, `reading the manifest of ${ref.repository}:${target}`, res);
   const digest = sha256(res.body);
   if (ref.digest && digest !== ref.digest) throw new RegistryError(`the manifest's digest is ${digest}, not the ${ref.digest} asked for: refusing it`);
+  const told = res.headers['docker-content-digest'];
+  if (told && told !== digest) throw new RegistryError(`${ref.registry} says the manifest of ${ref.repository}:${target} is ${told}, but its content is ${digest}: refusing it`);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(res.body.toString('utf8'));
@@ -84,10 +107,15 @@ export async function pull(reference: string, options: TransferOptions = {}): Pr
   if (!Array.isArray(manifest.layers)) throw new RegistryError(`the manifest of ${ref.repository}:${target} lists no layers (is it an index? pull a platform image)`);
   const { layer, packed } = moduleLayer(manifest);
   options.progress?.(`pulling ${layer.digest.slice(0, 19)} (${layer.size} bytes, ${layer.mediaType})`);
-  const blob = await client.download(`/v2/${ref.repository}/blobs/${layer.digest}`, scope);
-  if (blob.status !== 200) throw fail(ref.registry, `downloading ${layer.digest}`, blob);
-  const got = sha256(blob.body);
-  if (got !== layer.digest) throw new RegistryError(`the layer's content has digest ${got}, not ${layer.digest}: refusing a corrupted blob`);
-  const module = packed === 'raw' ? new Uint8Array(blob.body) : moduleFromTarGzip(new Uint8Array(blob.body));
+  const blob = await fetchBlob(client, ref.repository, layer, scope, 'layer');
+  if (packed === 'raw') return { module: blob, digest };
+  const tar = gunzipLayer(blob);
+  // The config names the uncompressed layer by diff_id: check it too when it is there.
+  const diffIds = manifest.config ? diffIdsOf(await fetchBlob(client, ref.repository, manifest.config, scope, 'config')) : undefined;
+  const expected = diffIds?.[manifest.layers.indexOf(layer)];
+  if (expected !== undefined && sha256(tar) !== expected) {
+    throw new RegistryError(`the layer unpacks to ${sha256(tar)}, but the image config's diff_id is ${expected}: refusing it`);
+  }
+  const module = moduleFromTar(tar);
   return { module, digest };
 }
