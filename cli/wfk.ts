@@ -145,6 +145,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--ca-file <pem>', "the CA that signed the registry's TLS certificate")
     .option('--plain-http', 'allow plain HTTP to a registry not on this machine');
 
+  /** A malformed reference is the caller's mistake (exit 2), not the registry's. */
+  async function checkReference(reference: string): Promise<void> {
+    const { parseReference } = await import('./oci/registry.js');
+    try { parseReference(reference); } catch (e) { throw new UsageError((e as Error).message); }
+  }
+
   registryFlags(program.command('push')
     .description('push a module to an OCI registry as the image Istio, Envoy Gateway and Higress pull')
     .argument('<module>', 'a .wasm file')
@@ -152,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--mount-from <repository>', 'mount blobs from another repository of the registry'))
     .action(async (path: string, reference: string, options: RegistryCliOptions & { mountFrom?: string }) => {
       const { push } = await import('./oci/transfer.js');
+      await checkReference(reference);
       let module: Uint8Array;
       try { module = readFileSync(path); } catch (e) { throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`); }
       const result = await push(module, reference, { ...await registryOptions(options), mountFrom: options.mountFrom, progress: (l) => process.stderr.write(`${l}\n`) });
@@ -164,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('-o, --output <file>', 'where to write the module'))
     .action(async (reference: string, options: RegistryCliOptions & { output: string }) => {
       const { pull } = await import('./oci/transfer.js');
+      await checkReference(reference);
       const { module, digest } = await pull(reference, { ...await registryOptions(options), progress: (l) => process.stderr.write(`${l}\n`) });
       writeFileSync(options.output, module);
       process.stdout.write(`${options.output}: ${module.length} bytes from ${digest}\n`);

@@ -227,7 +227,7 @@ describe('OCI publishing', () => {
       expect(missing.status).toBe(1);
       expect(missing.stderr).toContain('not found (is the tag pushed?)');
       const badRef = spawnSync(process.execPath, [wfk, 'pull', 'no-registry', '-o', out], { encoding: 'utf8' });
-      expect(badRef.status).toBe(1);
+      expect(badRef.status).toBe(2);
       expect(badRef.stderr).toContain('is not a reference');
     });
   });
