@@ -367,7 +367,8 @@ export function evaluate(e: Expr, r: RequestView): bool {
     case OP_ENDS: return any(values(e.a!, r), (v: string, arg: string): bool => v.endsWith(arg), e.list[0]);
     default: {
       const a = values(e.a!, r);
-      for (let i = 0; i < a.length; i++) if (e.regex!.fullMatch(a[i])) return true;
+      // CEL's matches() is an RE2 search: the pattern may match anywhere unless anchored.
+      for (let i = 0; i < a.length; i++) if (e.regex!.partialMatch(a[i])) return true;
       return false;
     }
   }

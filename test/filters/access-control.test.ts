@@ -148,7 +148,7 @@ describe('access-control: when expressions', () => {
     expect(await status(host)).toBe(403);
   });
 
-  it('supports !=, in, startsWith, endsWith, matches, !, || and parentheses', async () => {
+  it('supports !=, in, startsWith, endsWith, matches (a search), !, || and parentheses', async () => {
     const host = accessControl(allow([{ when: [
       '(request.method in ["GET", "HEAD"] || request.headers["x-override"] == "yes") && !request.path.startsWith("/private")',
       'request.headers["user-agent"].matches("(curl|wget)/[0-9.]+") || request.host.endsWith(".internal")',
@@ -159,6 +159,8 @@ describe('access-control: when expressions', () => {
     expect(await status(host, { method: 'POST', headers: { 'x-override': 'yes', 'user-agent': 'wget/1.2' } })).toBe(200);
     expect(await status(host, { path: '/private/x', headers: { 'user-agent': 'curl/8.1' } })).toBe(403);
     expect(await status(host, { headers: { 'user-agent': 'Mozilla/5.0' } })).toBe(403);
+    // matches() searches, as in CEL: the pattern may sit anywhere in the value.
+    expect(await status(host, { headers: { 'user-agent': 'probe (curl/8.1; linux)' } })).toBe(200);
     expect(await status(host, { headers: { 'user-agent': 'curl/8', 'x-debug': '1' } })).toBe(403);
   });
 
