@@ -48,10 +48,27 @@ export function wasmFilter(options: EnvoyConfigOptions): Record<string, unknown>
   };
 }
 
+/** header-routing's cluster targets and the header it writes them to. */
+function routingTargets(configuration: Record<string, unknown>): { header: string; clusters: string[] } {
+  const rules = Array.isArray(configuration.rules) ? configuration.rules as { targets?: { cluster?: unknown }[] }[] : [];
+  const names = rules.flatMap((r) => (Array.isArray(r.targets) ? r.targets : []).map((t) => t.cluster)).filter((c): c is string => typeof c === 'string');
+  const header = typeof configuration.cluster_header === 'string' ? configuration.cluster_header : 'x-route-cluster';
+  return { header, clusters: [...new Set(names)] };
+}
+
 export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unknown> {
   const clusters = [cluster('backend', 'backend', 8080)];
+  const routes: Record<string, unknown>[] = [{ match: { prefix: '/' }, route: { cluster: 'backend' } }];
   const service = options.configuration.rate_limit_service as { cluster?: string } | undefined;
   if (options.filter === 'rate-quota' && service?.cluster) clusters.push(cluster(service.cluster, service.cluster, 8081, true));
+  if (options.filter === 'header-routing') {
+    // The filter names a cluster in a header; a cluster_header route must read it, and every target must exist.
+    const targets = routingTargets(options.configuration);
+    if (targets.clusters.length > 0) {
+      routes.unshift({ match: { prefix: '/', headers: [{ name: targets.header, present_match: true }] }, route: { cluster_header: targets.header } });
+      for (const name of targets.clusters) if (name !== 'backend') clusters.push(cluster(name, name, 8080));
+    }
+  }
   const bootstrap: Record<string, unknown> = {
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 9901 } } },
     static_resources: {
@@ -63,7 +80,7 @@ export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unkn
           typed_config: {
             '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
             stat_prefix: 'ingress_http',
-            route_config: { name: 'local_route', virtual_hosts: [{ name: 'backend', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }] }] },
+            route_config: { name: 'local_route', virtual_hosts: [{ name: 'backend', domains: ['*'], routes }] },
             http_filters: [wasmFilter(options), { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
           },
         }] }],

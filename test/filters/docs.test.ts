@@ -95,7 +95,7 @@ describe('Envoy API validation', () => {
     const configurations: Record<string, object> = {
       'add-header': { request_headers: { 'x-a': '1' } },
       'access-control': { policies: [] },
-      'header-routing': { rules: [] },
+      'header-routing': { rules: [{ name: 'canary', targets: [{ cluster: 'reviews-v1', weight: 90 }, { cluster: 'reviews-canary', weight: 10 }] }] },
       'rate-quota': { mode: 'global', dimensions: { u: { header: 'x-user' } }, quotas: [{ name: 'q', dimensions: ['u'], max_amount: 1, valid_duration: '1s' }],
         rate_limit_service: { cluster: 'ratelimit', domain: 'd' } },
       telemetry: { labels: ['reporter'] },
@@ -103,6 +103,14 @@ describe('Envoy API validation', () => {
     for (const filter of listFilters()) {
       expect(validateBootstrap(envoyBootstrap({ filter, configuration: configurations[filter] as Record<string, unknown> })), filter).toEqual([]);
     }
+  });
+
+  it('gives header-routing a cluster_header route and a cluster for every target', () => {
+    const bootstrap = envoyBootstrap({ filter: 'header-routing', configuration: { cluster_header: 'x-pick',
+      rules: [{ name: 'a', targets: [{ cluster: 'reviews-v1', weight: 50 }, { cluster: 'reviews-v2', weight: 50 }] }] } }) as any;
+    const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    expect(hcm.route_config.virtual_hosts[0].routes[0]).toEqual({ match: { prefix: '/', headers: [{ name: 'x-pick', present_match: true }] }, route: { cluster_header: 'x-pick' } });
+    expect(bootstrap.static_resources.clusters.map((c: { name: string }) => c.name)).toEqual(['backend', 'reviews-v1', 'reviews-v2']);
   });
 });
 
