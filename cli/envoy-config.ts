@@ -49,7 +49,7 @@ export function wasmFilter(options: EnvoyConfigOptions): Record<string, unknown>
 }
 
 /** header-routing's cluster targets and the header it writes them to. */
-function routingTargets(configuration: Record<string, unknown>): { header: string; clusters: string[] } {
+export function routingTargets(configuration: Record<string, unknown>): { header: string; clusters: string[] } {
   const rules = Array.isArray(configuration.rules) ? configuration.rules as { targets?: { cluster?: unknown }[] }[] : [];
   const names = rules.flatMap((r) => (Array.isArray(r.targets) ? r.targets : []).map((t) => t.cluster)).filter((c): c is string => typeof c === 'string');
   const header = typeof configuration.cluster_header === 'string' ? configuration.cluster_header : 'x-route-cluster';

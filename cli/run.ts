@@ -2,7 +2,8 @@
 // each filter did to the request and the response.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Host, type RequestSpec, type StreamResult } from '../host-sim/index.js';
+import { Host, type ClusterInput, type HttpHandler, type RequestSpec, type Route, type StreamResult } from '../host-sim/index.js';
+import { routingTargets } from './envoy-config.js';
 import { DIST_DIR, listFilters } from './paths.js';
 
 export interface RunOptions {
@@ -77,32 +78,44 @@ export interface RunReport {
 export async function runFilters(targets: string[], options: RunOptions): Promise<{ reports: RunReport[]; logs: string[]; metrics: string }> {
   if (targets.length === 0) throw new RunError('name at least one filter or .wasm module');
   if (options.configs.length > targets.length) throw new RunError(`${options.configs.length} --config files for ${targets.length} filters`);
+  const modules = targets.map((target, i) => {
+    const { path, rootId } = moduleFor(target);
+    let configuration: string | undefined;
+    if (options.configs[i]) {
+      try {
+        configuration = readFileSync(options.configs[i], 'utf8');
+      } catch (e) {
+        throw new RunError(`cannot read ${options.configs[i]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    return { path, rootId, configuration };
+  });
   const upstreamResponses = new Map<number, [string, string][]>();
   let nextId = 0;
-  const host = new Host({
-    workers: options.workers,
-    clusters: {
-      upstream: options.upstream ?? ((req) => {
-        const id = nextId++;
-        const headers: [string, string][] = [['content-type', 'application/json'], ['x-upstream-request', String(id)]];
-        upstreamResponses.set(id, headers);
-        return { status: 200, headers, body: JSON.stringify({ headers: Object.fromEntries(req.headers), body: new TextDecoder().decode(req.body) }) };
-      }),
-    },
-  });
+  const echoRequest: HttpHandler = (req) => {
+    const id = nextId++;
+    const headers: [string, string][] = [['content-type', 'application/json'], ['x-upstream-request', String(id)]];
+    upstreamResponses.set(id, headers);
+    return { status: 200, headers, body: JSON.stringify({ headers: Object.fromEntries(req.headers), body: new TextDecoder().decode(req.body) }) };
+  };
+  const echo: ClusterInput = options.upstream ?? echoRequest;
+  // Like the bootstrap `wfk envoy-config` prints: header-routing's target clusters exist, and a
+  // cluster_header route reads the header it writes; everything else goes to "upstream".
+  const clusters: Record<string, ClusterInput> = { upstream: echo };
+  const routes: Route[] = [{ name: 'default', match: { prefix: '/' }, cluster: 'upstream' }];
+  for (const m of modules) {
+    if (m.rootId !== 'header-routing' || m.configuration === undefined) continue;
+    let parsed: unknown;
+    try { parsed = JSON.parse(m.configuration); } catch { continue; } // the filter itself reports bad JSON
+    const targets = routingTargets(parsed as Record<string, unknown>);
+    for (const name of targets.clusters) clusters[name] = echo;
+    if (targets.clusters.length > 0) routes.unshift({ name: 'by-cluster-header', match: { prefix: '/', headers: [{ name: targets.header, present: true }] }, clusterHeader: targets.header });
+  }
+  const host = new Host({ workers: options.workers, clusters, routes });
   try {
-    targets.forEach((target, i) => {
-      const { path, rootId } = moduleFor(target);
-      let configuration: string | undefined;
-      if (options.configs[i]) {
-        try {
-          configuration = readFileSync(options.configs[i], 'utf8');
-        } catch (e) {
-          throw new RunError(`cannot read ${options.configs[i]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-      }
-      host.addPlugin({ module: path, rootId: options.rootId && targets.length === 1 ? options.rootId : rootId, name: rootId, configuration });
-    });
+    for (const m of modules) {
+      host.addPlugin({ module: m.path, rootId: options.rootId && targets.length === 1 ? options.rootId : m.rootId, name: m.rootId, configuration: m.configuration });
+    }
     const reports: RunReport[] = [];
     const requests = requestsFrom(options);
     for (let n = 0; n < options.count; n++) {

@@ -39,6 +39,15 @@ describe('wfk run', () => {
     expect(out.logs.join('\n')).toContain('denied (403) by policy deny');
   });
 
+  it('routes to the cluster header-routing picks, through a cluster_header route as in the printed bootstrap', () => {
+    const canary = file('canary.json', { rules: [{ name: 'canary', match: { headers: [{ name: 'x-user', exact: 'alice' }] }, targets: [{ cluster: 'reviews-canary' }] }] });
+    const alice = run('run', 'header-routing', '-c', canary, '-H', 'x-user: alice');
+    expect(alice.stdout).toContain('GET / -> 200, decided by upstream, cluster reviews-canary');
+    const forged = run('run', 'header-routing', '-c', canary, '-H', 'x-route-cluster: reviews-canary');
+    expect(forged.stdout).toContain('cluster upstream');
+    expect(forged.stdout).toContain('upstream  - x-route-cluster: reviews-canary');
+  });
+
   it('takes requests from a file', () => {
     const requests = file('requests.json', [{ method: 'POST', path: '/a', body: 'x' }, { path: '/admin' }]);
     const out = JSON.parse(execFileSync(process.execPath, [wfk, 'run', 'access-control', '-c', deny, '--request', requests, '--json'], { encoding: 'utf8' }));
