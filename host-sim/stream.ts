@@ -703,24 +703,26 @@ export class HttpStream {
           const values = req.filter(([k]) => k === rest[1].toLowerCase()).map(([, v]) => v);
           return values.length ? encode.string(values.join(',')) : undefined;
         }
-        const values: Record<string, () => Uint8Array | undefined> = {
-          path: () => encode.string(fullPath),
-          url_path: () => encode.string(fullPath.split('?')[0]),
-          host: () => encode.string(header(req, ':authority') ?? ''),
-          scheme: () => encode.string(header(req, ':scheme') ?? 'http'),
-          method: () => encode.string(header(req, ':method') ?? ''),
-          referer: () => { const v = header(req, 'referer'); return v === undefined ? undefined : encode.string(v); },
-          useragent: () => { const v = header(req, 'user-agent'); return v === undefined ? undefined : encode.string(v); },
-          id: () => { const v = header(req, 'x-request-id') ?? this.options.requestId; return v === undefined ? undefined : encode.string(v); },
-          protocol: () => encode.string(this.options.protocol),
-          query: () => encode.string(fullPath.includes('?') ? fullPath.slice(fullPath.indexOf('?') + 1) : ''),
-          time: () => encode.nanos(this.startedAt),
-          duration: () => (this.finished ? encode.nanos(this.host.now() - this.startedAt) : undefined),
-          size: () => { const v = header(req, 'content-length'); return v === undefined ? undefined : encode.int(Number(v)); },
-          total_size: () => encode.int(this.requestBodySize + req.reduce((n, [k, v]) => n + k.length + v.length, 0)),
-          headers_bytes: () => encode.int(req.reduce((n, [k, v]) => n + k.length + v.length, 0)),
-        };
-        return rest.length === 1 ? values[name]?.() : undefined;
+        if (rest.length !== 1) return undefined;
+        const optional = (v: string | undefined) => (v === undefined ? undefined : encode.string(v));
+        switch (name) {
+          case 'path': return encode.string(fullPath);
+          case 'url_path': return encode.string(fullPath.split('?')[0]);
+          case 'host': return encode.string(header(req, ':authority') ?? '');
+          case 'scheme': return encode.string(header(req, ':scheme') ?? 'http');
+          case 'method': return encode.string(header(req, ':method') ?? '');
+          case 'referer': return optional(header(req, 'referer'));
+          case 'useragent': return optional(header(req, 'user-agent'));
+          case 'id': return optional(header(req, 'x-request-id') ?? this.options.requestId);
+          case 'protocol': return encode.string(this.options.protocol);
+          case 'query': return encode.string(fullPath.includes('?') ? fullPath.slice(fullPath.indexOf('?') + 1) : '');
+          case 'time': return encode.nanos(this.startedAt);
+          case 'duration': return this.finished ? encode.nanos(this.host.now() - this.startedAt) : undefined;
+          case 'size': { const v = header(req, 'content-length'); return v === undefined ? undefined : encode.int(Number(v)); }
+          case 'total_size': return encode.int(this.requestBodySize + headerBytes(req));
+          case 'headers_bytes': return encode.int(headerBytes(req));
+          default: return undefined;
+        }
       }
       case 'response': {
         if (!this.responding && this.responseHeaders.length === 0) return undefined;
@@ -732,17 +734,20 @@ export class HttpStream {
           const values = list.filter(([k]) => k === rest[1].toLowerCase()).map(([, v]) => v);
           return values.length ? encode.string(values.join(',')) : undefined;
         }
-        const code = Number(header(res, ':status') ?? 0);
-        const values: Record<string, () => Uint8Array | undefined> = {
-          code: () => (code ? encode.int(code) : undefined),
-          code_details: () => encode.string(this.responseCodeDetails),
-          flags: () => encode.int(this.responseFlags),
-          grpc_status: () => { const v = header(this.responseTrailers, 'grpc-status') ?? header(res, 'grpc-status'); return v === undefined ? undefined : encode.int(Number(v)); },
-          size: () => encode.int(this.responseBody.length),
-          total_size: () => encode.int(this.responseBody.length + res.reduce((n, [k, v]) => n + k.length + v.length, 0)),
-          headers_bytes: () => encode.int(res.reduce((n, [k, v]) => n + k.length + v.length, 0)),
-        };
-        return rest.length === 1 ? values[name]?.() : undefined;
+        if (rest.length !== 1) return undefined;
+        switch (name) {
+          case 'code': { const code = Number(header(res, ':status') ?? 0); return code ? encode.int(code) : undefined; }
+          case 'code_details': return encode.string(this.responseCodeDetails);
+          case 'flags': return encode.int(this.responseFlags);
+          case 'grpc_status': {
+            const v = header(this.responseTrailers, 'grpc-status') ?? header(res, 'grpc-status');
+            return v === undefined ? undefined : encode.int(Number(v));
+          }
+          case 'size': return encode.int(this.responseBody.length);
+          case 'total_size': return encode.int(this.responseBody.length + headerBytes(res));
+          case 'headers_bytes': return encode.int(headerBytes(res));
+          default: return undefined;
+        }
       }
       case 'source':
       case 'destination': {
@@ -780,6 +785,10 @@ const RESPONSE_FLAG = {
   UpstreamRequestTimeout: 1 << 2, UpstreamRemoteReset: 1 << 4, UpstreamConnectionFailure: 1 << 5,
   NoRouteFound: 1 << 8, StreamIdleTimeout: 1 << 16, NoClusterFound: 1 << 24,
 } as const;
+
+function headerBytes(list: HeaderList): number {
+  return list.reduce((n, [k, v]) => n + k.length + v.length, 0);
+}
 
 /** request.* attributes Envoy derives from the request headers. */
 const HEADER_DERIVED = new Set(['path', 'url_path', 'host', 'scheme', 'method', 'headers', 'referer', 'useragent', 'id', 'query', 'size']);
