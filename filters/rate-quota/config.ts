@@ -65,7 +65,7 @@ export class ParsedConfig {
 
 const TOP_FIELDS = ["mode", "dimensions", "quotas", "deny_response", "response_headers", "max_keys", "cas_retries", "on_contention", "rate_limit_service"];
 const QUOTA_FIELDS = ["name", "dimensions", "max_amount", "valid_duration", "algorithm", "shadow", "overrides"];
-const SOURCE_KINDS = ["header", "method", "path", "source_address", "source_cidr", "property", "constant"];
+const SOURCE_KINDS = ["header", "method", "path", "source_address", "source_cidr", "property", "peer_label", "constant"];
 
 export function parseConfig(text: string): ParsedConfig {
   const r = new ConfigReader();
@@ -176,6 +176,9 @@ function parseSource(r: ConfigReader, value: JsonValue, path: string): Source {
     s.text = v.string;
   } else if (kind == "constant") {
     if (!v.isString()) { r.fail(path + ".constant", "expected a string"); return s; }
+    s.text = v.string;
+  } else if (kind == "peer_label") {
+    if (!v.isString() || v.string.length == 0) { r.fail(path + ".peer_label", "expected a label name, e.g. \"app\""); return s; }
     s.text = v.string;
   } else if (kind == "method" || kind == "source_address") {
     if (!v.isBool() || !v.bool) r.fail(path + "." + kind, "expected true");

@@ -1,5 +1,7 @@
 // A request's dimension values: each dimension's sources are tried in order, the first value wins.
-import { HeaderMapTypeValues, addressWithoutPort, getHeader, getPropertyString, urlPathOf } from "../../assembly";
+import {
+  HeaderMapTypeValues, JsonValue, PEER_METADATA_HEADER, addressWithoutPort, decodePeerMetadata, getHeader, getPropertyString, urlPathOf,
+} from "../../assembly";
 import { Dimension, RateQuotaConfig, Source } from "./config";
 
 function urlPath(): string | null {
@@ -12,8 +14,29 @@ function sourceAddress(): string | null {
   return address === null ? null : addressWithoutPort(address);
 }
 
-function evaluate(source: Source): string | null {
+/** The calling workload's metadata, which Istio's sidecars exchange in x-envoy-peer-metadata. */
+class Peer {
+  private loaded: bool = false;
+  private metadata: JsonValue | null = null;
+
+  label(name: string): string | null {
+    if (!this.loaded) {
+      this.loaded = true;
+      const header = getHeader(HeaderMapTypeValues.RequestHeaders, PEER_METADATA_HEADER);
+      if (header !== null) this.metadata = decodePeerMetadata(header);
+    }
+    const metadata = this.metadata;
+    if (metadata === null) return null;
+    const labels = metadata.get("LABELS");
+    if (labels === null) return null;
+    const v = labels.get(name);
+    return v !== null && v.isString() ? v.string : null;
+  }
+}
+
+function evaluate(source: Source, peer: Peer): string | null {
   const kind = source.kind;
+  if (kind == "peer_label") return peer.label(source.text);
   if (kind == "header") return getHeader(HeaderMapTypeValues.RequestHeaders, source.text);
   if (kind == "constant") return source.text;
   if (kind == "method") return getHeader(HeaderMapTypeValues.RequestHeaders, ":method");
@@ -38,9 +61,9 @@ function evaluate(source: Source): string | null {
   return null;
 }
 
-function value(dimension: Dimension): string | null {
+function value(dimension: Dimension, peer: Peer): string | null {
   for (let i = 0; i < dimension.sources.length; i++) {
-    const v = evaluate(dimension.sources[i]);
+    const v = evaluate(dimension.sources[i], peer);
     if (v !== null) return v;
   }
   return null;
@@ -50,6 +73,7 @@ function value(dimension: Dimension): string | null {
 export class DimensionValues {
   private values: Array<string | null> = [];
   private known: bool[] = [];
+  private peer: Peer = new Peer();
 
   constructor(private config: RateQuotaConfig) {
     for (let i = 0; i < config.dimensions.length; i++) { this.values.push(null); this.known.push(false); }
@@ -57,7 +81,7 @@ export class DimensionValues {
 
   get(index: i32): string | null {
     if (!this.known[index]) {
-      this.values[index] = value(this.config.dimensions[index]);
+      this.values[index] = value(this.config.dimensions[index], this.peer);
       this.known[index] = true;
     }
     return this.values[index];

@@ -6,6 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../cli/build.js';
 import { Host, PluginLoadError, type HostOptions, type StreamResult } from '../../host-sim/index.js';
+import { protoStruct } from '../../host-sim/attributes.js';
 import { filterModule } from '../support/modules.js';
 import { rejectsConfigurations } from '../support/filters.js';
 
@@ -29,8 +30,8 @@ const header = (r: StreamResult, name: string) => r.headers.find(([k]) => k === 
 const memquota = {
   dimensions: {
     destination: [{ property: ['xds', 'node', 'metadata', 'LABELS', 'app'] }, { constant: 'unknown' }],
-    source: [{ header: 'x-source-app' }, { constant: 'unknown' }],
-    sourceVersion: [{ header: 'x-source-version' }, { constant: 'unknown' }],
+    source: [{ peer_label: 'app' }, { constant: 'unknown' }],
+    sourceVersion: [{ peer_label: 'version' }, { constant: 'unknown' }],
   },
   quotas: [{
     name: 'requestcount',
@@ -44,7 +45,8 @@ const memquota = {
   }],
 };
 
-const fromReviews = (version: string) => ({ headers: { 'x-source-app': 'reviews', 'x-source-version': version } });
+/** A request from the reviews workload, as its sidecar announces it in Istio's peer metadata. */
+const fromReviews = (version: string) => ({ headers: { 'x-envoy-peer-metadata': Buffer.from(protoStruct({ LABELS: { app: 'reviews', version } })).toString('base64') } });
 
 describe('rate-quota: the memquota example', () => {
   it('reviews v3 -> ratings: 1 request per 5 s, refilled at exactly 5 s', async () => {
@@ -252,6 +254,7 @@ describe('rate-quota: configuration errors name the field', () => {
     ['a zero window', { ...base, quotas: [{ ...base.quotas[0], valid_duration: '0s' }] }, /quotas\[0\]\.valid_duration: must be longer than zero/],
     ['a window that is not a duration', { ...base, quotas: [{ ...base.quotas[0], valid_duration: 'soon' }] }, /quotas\[0\]\.valid_duration: "soon" is not a duration/],
     ['an unknown dimension source', { ...base, dimensions: { user: { cookie: 'id' } } }, /dimensions\.user\.cookie: unknown dimension source/],
+    ['an empty peer label', { ...base, dimensions: { user: { peer_label: '' } } }, /dimensions\.user\.peer_label: expected a label name, e.g. "app"/],
     ['a bad regex', { ...base, dimensions: { user: { path: { regex: '/users/(' } } } }, /dimensions\.user\.path\.regex: invalid regex: missing closing \) at position 7/],
     ['a bad CIDR', { ...base, dimensions: { user: { source_cidr: ['10.0.0.0/33'] } } }, /dimensions\.user\.source_cidr: "10\.0\.0\.0\/33" is not a CIDR range/],
     ['an override naming an undeclared dimension', { ...base, quotas: [{ ...base.quotas[0], overrides: [{ dimensions: { team: 'a' }, max_amount: 2 }] }] },
