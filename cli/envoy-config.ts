@@ -56,6 +56,38 @@ export function routingTargets(configuration: Record<string, unknown>): { header
   return { header, clusters: [...new Set(names)] };
 }
 
+/**
+ * The jwt_authn filter access-control's `jwt` needs in front of it: it verifies tokens and
+ * forwards the payload in `payload_header`. The issuer comes from the policies' request
+ * principals (`<issuer>/<subject>`) when they name one; edit it and the JWKS address to yours.
+ */
+function jwtAuthn(configuration: Record<string, unknown>): { filter: Record<string, unknown>; jwks: Record<string, unknown> } | undefined {
+  const jwt = configuration.jwt as { payload_header?: string } | undefined;
+  if (!jwt || typeof jwt !== 'object') return undefined;
+  const principals = JSON.stringify(configuration.policies ?? []).match(/"request_principals":\["(https:\/\/[^"/]+)\//);
+  const issuer = principals ? principals[1] : 'https://issuer.example.com';
+  const host = new URL(issuer).hostname;
+  const filter = {
+    name: 'envoy.filters.http.jwt_authn',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+      providers: { issuer: {
+        issuer,
+        forward_payload_header: jwt.payload_header ?? 'x-jwt-payload',
+        remote_jwks: { http_uri: { uri: `${issuer}/.well-known/jwks.json`, cluster: 'jwks', timeout: '2s' }, cache_duration: '300s' },
+      } },
+      // Requests without a token pass on: access-control decides what they may do.
+      rules: [{ match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'issuer' }, { allow_missing: {} }] } } }],
+    },
+  };
+  const jwks = {
+    ...cluster('jwks', host, 443),
+    transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: host } },
+  };
+  return { filter, jwks };
+}
+
 export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unknown> {
   const clusters = [cluster('backend', 'backend', 8080)];
   const routes: Record<string, unknown>[] = [{ match: { prefix: '/' }, route: { cluster: 'backend' } }];
@@ -69,6 +101,12 @@ export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unkn
       for (const name of targets.clusters) if (name !== 'backend') clusters.push(cluster(name, name, 8080));
     }
   }
+  const httpFilters = [wasmFilter(options), { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }];
+  const jwt = options.filter === 'access-control' ? jwtAuthn(options.configuration) : undefined;
+  if (jwt) {
+    httpFilters.unshift(jwt.filter);
+    clusters.push(jwt.jwks);
+  }
   const bootstrap: Record<string, unknown> = {
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 9901 } } },
     static_resources: {
@@ -81,7 +119,7 @@ export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unkn
             '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
             stat_prefix: 'ingress_http',
             route_config: { name: 'local_route', virtual_hosts: [{ name: 'backend', domains: ['*'], routes }] },
-            http_filters: [wasmFilter(options), { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+            http_filters: httpFilters,
           },
         }] }],
       }],

@@ -105,6 +105,19 @@ describe('Envoy API validation', () => {
     }
   });
 
+  it('puts jwt_authn in front of access-control when it reads JWT claims, with the issuer its policies name', () => {
+    const configuration = { jwt: { payload_header: 'x-claims' },
+      policies: [{ name: 'staff', action: 'ALLOW', rules: [{ from: [{ source: { request_principals: ['https://login.example.com/*'] } }] }] }] };
+    const bootstrap = envoyBootstrap({ filter: 'access-control', configuration }) as any;
+    expect(validateBootstrap(bootstrap)).toEqual([]);
+    const filters = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
+    expect(filters.map((f: { name: string }) => f.name)).toEqual(['envoy.filters.http.jwt_authn', 'envoy.filters.http.wasm', 'envoy.filters.http.router']);
+    const provider = filters[0].typed_config.providers.issuer;
+    expect(provider).toMatchObject({ issuer: 'https://login.example.com', forward_payload_header: 'x-claims' });
+    expect(provider.remote_jwks.http_uri.cluster).toBe('jwks');
+    expect(bootstrap.static_resources.clusters.map((c: { name: string }) => c.name)).toEqual(['backend', 'jwks']);
+  });
+
   it('gives header-routing a cluster_header route and a cluster for every target', () => {
     const bootstrap = envoyBootstrap({ filter: 'header-routing', configuration: { cluster_header: 'x-pick',
       rules: [{ name: 'a', targets: [{ cluster: 'reviews-v1', weight: 50 }, { cluster: 'reviews-v2', weight: 50 }] }] } }) as any;
