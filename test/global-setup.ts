@@ -1,9 +1,10 @@
-// Builds every module the tests run, once per test run.
+// Builds every module the tests run, once per test run, and says whether the Envoy tier runs.
 import { join } from 'node:path';
 import { buildFilters, ROOT } from '../cli/build.js';
+import { envoyMissingReason } from './envoy/envoy.js';
 import { buildFixture, buildPortable } from './support/compile.js';
 
-export default async function setup(): Promise<void> {
+export async function buildTestModules(): Promise<void> {
   await buildFilters();
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe');
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe', 'debug');
@@ -13,4 +14,11 @@ export default async function setup(): Promise<void> {
     await buildPortable(join(fixtures, `${name}.ts`), name, 'proxy-runtime');
     await buildPortable(join(fixtures, `${name}.ts`), name, 'wasm-filter-kit');
   }
+}
+
+export default async function setup(): Promise<void> {
+  const missing = envoyMissingReason();
+  if (missing && process.env.CI === 'true') throw new Error(`The Envoy tier must run in CI: ${missing}`);
+  if (missing) console.log(`Envoy tier skipped: ${missing}`);
+  await buildTestModules();
 }

