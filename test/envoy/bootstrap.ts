@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { DIST_DIR } from '../../cli/paths.js';
-import type { PluginSpec, Route, StatsTag } from '../../host-sim/index.js';
+import type { NodeInfo, PluginSpec, Route, StatsTag } from '../../host-sim/index.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -93,6 +93,7 @@ export interface HostSimSetup {
   routes: Route[];
   clusters: string[];
   statsTags: StatsTag[];
+  node: NodeInfo;
   /** HTTP filters host-sim cannot run (everything but wasm and the router). */
   unsupported: string[];
 }
@@ -120,5 +121,6 @@ export function hostSimSetup(bootstrap: Json): HostSimSetup {
     }
   }
   const routes = (hcm.route_config?.virtual_hosts ?? []).flatMap((vh: Json) => (vh.routes ?? []).map(routeOf));
-  return { plugins, routes, clusters: clusterNames(bootstrap), statsTags: bootstrap.stats_config?.stats_tags ?? [], unsupported };
+  const node: NodeInfo = { id: bootstrap.node?.id ?? '', cluster: bootstrap.node?.cluster ?? '', ...(bootstrap.node?.metadata ? { metadata: bootstrap.node.metadata } : {}) };
+  return { plugins, routes, clusters: clusterNames(bootstrap), statsTags: bootstrap.stats_config?.stats_tags ?? [], node, unsupported };
 }

@@ -49,7 +49,15 @@ export function show(bytes: Uint8Array): string {
   }
 }
 
-export const withoutIgnored = (headers: [string, string][], ignored: Set<string>): [string, string][] => headers.filter(([k]) => !ignored.has(k));
+/**
+ * Headers whose values are random by design (a trace context a filter starts): compared by shape,
+ * every hex digit masked, so their format and presence still count.
+ */
+export const RANDOM_VALUED_HEADERS = new Set(['traceparent']);
+
+export const withoutIgnored = (headers: [string, string][], ignored: Set<string>): [string, string][] => headers
+  .filter(([k]) => !ignored.has(k))
+  .map(([k, v]) => [k, RANDOM_VALUED_HEADERS.has(k) ? v.replace(/[0-9a-f]/g, 'x') : v]);
 
 const short = (v: unknown) => { const s = JSON.stringify(v); return s.length > 300 ? `${s.slice(0, 300)}…` : s; };
 

@@ -24,7 +24,7 @@ export async function runInHostSim(scenario: Scenario): Promise<Observation> {
       return new Promise((resolve) => host!.clock.schedule(behaviour.delayMs!, () => resolve(response)));
     };
   }
-  host = new Host({ workers: 2, clusters, routes: setup.routes, statsTags: setup.statsTags, logLevel: 'debug' });
+  host = new Host({ workers: 2, clusters, routes: setup.routes, statsTags: setup.statsTags, node: setup.node, logLevel: 'debug' });
   try {
     try {
       for (const plugin of setup.plugins) host.addPlugin(plugin);
