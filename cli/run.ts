@@ -122,7 +122,7 @@ export async function runFilters(targets: string[], options: RunOptions): Promis
       for (const spec of requests) {
         const r: StreamResult = await host.request(spec, { advanceClock: true });
         const sent: [string, string][] = [[':method', spec.method ?? 'GET'], [':path', spec.path ?? '/'],
-          ...(Array.isArray(spec.headers) ? spec.headers : Object.entries(spec.headers ?? {}))];
+          ...(Array.isArray(spec.headers) ? spec.headers : Object.entries(spec.headers ?? {})).map(([k, v]) => [k, String(v)] as [string, string])];
         const upstreamId = r.headers.find(([k]) => k === 'x-upstream-request')?.[1];
         const fromUpstream: [string, string][] = [[':status', '200'], ...(upstreamId !== undefined ? upstreamResponses.get(Number(upstreamId)) ?? [] : [])];
         const answeredAt = r.localReply ? host.plugins.findIndex((p) => p.name === r.localReply!.plugin) : -1;

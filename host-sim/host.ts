@@ -5,6 +5,7 @@ import { GrpcStatus, LOG_LEVEL_NAMES, WasmResult, type LogLevelName } from './ab
 import type { NodeInfo } from './attributes.js';
 import { VirtualClock, type Timer } from './clock.js';
 import type { GrpcCallRequest, HostServices, HttpCallRequest } from './host-functions/index.js';
+import { bytesToText, textToBytes } from './bytes.js';
 import { LogSink } from './logs.js';
 import { MetricStore, type StatsTag } from './metrics.js';
 import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
@@ -41,10 +42,11 @@ export interface RequestSpec {
   path?: string;
   authority?: string;
   scheme?: string;
-  headers?: Record<string, string> | [string, string][];
+  /** Values as text, or as bytes that reach the module byte for byte (as any byte can in Envoy). */
+  headers?: Record<string, string | Uint8Array> | [string, string | Uint8Array][];
   /** The body, or its chunks as they arrive. */
   body?: string | Uint8Array | (string | Uint8Array)[];
-  trailers?: Record<string, string> | [string, string][];
+  trailers?: Record<string, string | Uint8Array> | [string, string | Uint8Array][];
   /** Downstream address "ip:port" (default 10.0.0.1:54321). */
   source?: string;
   destination?: string;
@@ -83,6 +85,8 @@ interface PendingCallout {
   settled: boolean;
   cancel?: () => void;
   forget?: () => void;
+  /** Virtual time the callout was sent (ms). */
+  sentAt?: number;
   /** A stream to a real gRPC server. */
   stream?: GrpcStreamCall;
 }
@@ -95,12 +99,18 @@ const WELL_KNOWN_FILTER_STATE = [
   'envoy.network.upstream_subject_alt_names', 'envoy.tcp_proxy.cluster', 'envoy.string', 'envoy.filters.network.http_connection_manager.local_reply_owner',
 ];
 
+/** Envoy's default max_request_headers_kb (60). */
+const MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
+
+/** While a real server is awaited, virtual time follows real time in steps of this many ms. */
+const REAL_TIME_STEP_MS = 20;
+
 /** How long (real time) a test handler may stay silent before the host treats it as hung. */
 const HANDLER_QUIET_MS = 100;
 
-function headerList(h: Record<string, string> | [string, string][] | undefined): [string, string][] {
+function headerList(h: Record<string, string | Uint8Array> | [string, string | Uint8Array][] | undefined): [string, string][] {
   if (!h) return [];
-  return (Array.isArray(h) ? h : Object.entries(h)).map(([k, v]) => [k.toLowerCase(), String(v)]);
+  return (Array.isArray(h) ? h : Object.entries(h)).map(([k, v]) => [k.toLowerCase(), v instanceof Uint8Array ? bytesToText(v) : String(v)]);
 }
 
 function toBytes(b: string | Uint8Array): Uint8Array { return typeof b === 'string' ? encoder.encode(b) : b; }
@@ -194,21 +204,33 @@ export class Host implements HostServices, StreamHost, PluginHost {
       ...headerList(spec.headers),
     ];
     const chunks = spec.body === undefined ? [] : (Array.isArray(spec.body) ? spec.body : [spec.body]).map(toBytes);
+    const protocol = spec.protocol ?? 'HTTP/1.1';
+    const http1 = protocol.startsWith('HTTP/1');
+    // Envoy's HTTP/1 codec consumes transfer-encoding (filters never see it); a body given
+    // without framing is sent as most clients send it, with a content-length.
+    if (http1) for (let i = headers.length - 1; i >= 0; i--) if (headers[i][0] === 'transfer-encoding') headers.splice(i, 1);
     const total = chunks.reduce((n, c) => n + c.length, 0);
-    if (total > 0 && !headers.some(([k]) => k === 'content-length' || k === 'transfer-encoding')) {
-      headers.push(['content-length', String(total)]);
-    }
+    const framed = spec.headers !== undefined && headerList(spec.headers).some(([k]) => k === 'content-length' || k === 'transfer-encoding');
+    if (total > 0 && !framed) headers.push(['content-length', String(total)]);
+    // Envoy's connection manager sets the scheme the client used, unless the client sent one.
+    if (!headers.some(([k]) => k === 'x-forwarded-proto')) headers.push(['x-forwarded-proto', spec.scheme ?? 'http']);
     if (this.generateRequestId && !headers.some(([k]) => k === 'x-request-id')) headers.push(['x-request-id', this.uuid()]);
     const worker = spec.worker ?? this.nextWorker++ % this.workers;
     if (worker < 0 || worker >= this.workers) throw new RangeError(`worker ${worker} does not exist (the host has ${this.workers})`);
-    const stream = new HttpStream(this, this.plugins, worker, headers, chunks, headerList(spec.trailers), {
+    // HTTP/1 trailers reach no filter: Envoy's codec drops them unless enable_trailers is set.
+    const trailers = http1 ? [] : headerList(spec.trailers);
+    const stream = new HttpStream(this, this.plugins, worker, headers, chunks, trailers, {
       source: spec.source ?? '10.0.0.1:54321',
       destination: spec.destination ?? '10.0.0.2:8080',
-      protocol: spec.protocol ?? 'HTTP/1.1',
+      protocol,
       attributes: attributeMap(spec.attributes),
       connectionId: this.nextConnectionId++,
+      http1,
     });
-    stream.start();
+    // Envoy's codec answers requests whose headers exceed 60 KiB itself; filters only log them.
+    const headerBytes = headers.reduce((n, [k, v]) => n + textToBytes(k).length + textToBytes(v).length, 0);
+    if (headerBytes > MAX_REQUEST_HEADERS_BYTES) stream.rejectByCodec(431, 'http1.headers_too_large', 'Request Header Fields Too Large');
+    else stream.start();
     return stream;
   }
 
@@ -247,7 +269,14 @@ export class Host implements HostServices, StreamHost, PluginHost {
       const handlers = [...this.pending].filter(([, kind]) => kind === 'handler').map(([p]) => p);
       const anyHandler = handlers.length ? Promise.race(handlers).then(() => true, () => true) : new Promise<boolean>(() => {});
       if (network.length) {
-        await Promise.race([Promise.allSettled(network), anyHandler]);
+        // Real servers live in real time: while one is awaited, virtual time passes with it,
+        // so a timeout shorter than its answer fires, as it would in Envoy.
+        const started = Date.now();
+        let step: NodeJS.Timeout | undefined;
+        const tick = new Promise<void>((r) => { step = setTimeout(r, REAL_TIME_STEP_MS); });
+        await Promise.race([Promise.allSettled(network), anyHandler, tick]);
+        clearTimeout(step);
+        this.clock.advance(Date.now() - started);
         continue;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -330,18 +359,25 @@ export class Host implements HostServices, StreamHost, PluginHost {
   httpCall(vm: WasmVm, contextId: number, request: HttpCallRequest): { result: number; token?: number } {
     const cluster = this.clusters.get(request.cluster);
     if (!cluster || (!cluster.http && !cluster.url)) return { result: WasmResult.BadArgument };
-    const has = (name: string) => request.headers.some(([k]) => k === name);
+    // Envoy lower-cases the names a module gives (it builds the message with LowerCaseString).
+    const given = request.headers.map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
+    const has = (name: string) => given.some(([k]) => k === name);
     if (!has(':method') || !has(':path') || !has(':authority')) return { result: WasmResult.BadArgument };
     const token = this.nextToken(vm, 'http');
-    const record: CalloutRecord = { kind: 'http', plugin: vm.owner.name, cluster: request.cluster, token, headers: request.headers, body: request.body };
+    const record: CalloutRecord = { kind: 'http', plugin: vm.owner.name, cluster: request.cluster, token, headers: given, body: request.body };
     this.callouts.push(record);
     const pending: PendingCallout = { record, vm, contextId, settled: false };
     this.calloutsByToken.set(this.key(vm, token), pending);
+    const sentAt = this.clock.now();
+    pending.sentAt = sentAt;
     if (request.timeoutMs > 0) {
-      pending.timer = this.clock.schedule(request.timeoutMs, () => this.settleHttp(pending, undefined, 'timeout'));
+      // Envoy's async client answers a timeout itself, as its router does: 504 with a text body.
+      pending.timer = this.clock.schedule(request.timeoutMs, () => this.settleHttp(pending, { status: 504,
+        headers: [['content-length', '24'], ['content-type', 'text/plain']], body: 'upstream request timeout' }, 'timeout'));
     }
-    const headers = request.body.length > 0 && !request.headers.some(([k]) => k === 'content-length')
-      ? [...request.headers, ['content-length', String(request.body.length)] as [string, string]] : request.headers;
+    // Envoy marks its own callouts internal.
+    const headers: [string, string][] = [...given, ['x-envoy-internal', 'true']];
+    if (request.body.length > 0 && !has('content-length')) headers.push(['content-length', String(request.body.length)]);
     const upstreamRequest: UpstreamRequest = { cluster: request.cluster, headers, body: request.body, trailers: request.trailers };
     const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : httpToServer(cluster.url!, upstreamRequest)))()
       .then((response) => this.settleHttp(pending, response, String(response.status)),
@@ -370,6 +406,8 @@ export class Host implements HostServices, StreamHost, PluginHost {
       return;
     }
     const headers: [string, string][] = [[':status', String(response.status)], ...headerList(response.headers as never).filter(([k]) => k !== ':status')];
+    // The async client's router adds the upstream time, as for routed requests.
+    if (outcome !== 'timeout') headers.push(['x-envoy-upstream-service-time', String(Math.round(this.clock.now() - (pending.sentAt ?? 0)))]);
     const body = response.body === undefined ? new Uint8Array(0)
       : Array.isArray(response.body) ? concatAll(response.body.map(toBytes)) : toBytes(response.body);
     const trailers = headerList(response.trailers as never);

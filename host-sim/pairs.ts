@@ -3,15 +3,14 @@
 
 export type HeaderList = [string, string][];
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+import { bytesToText, textToBytes } from './bytes.js';
 
 /** Envoy's limits: a larger or longer pairs buffer is treated as empty. */
 export const PAIRS_MAX_BYTES = 1 << 20;
 export const PAIRS_MAX_COUNT = 1024;
 
 export function encodePairs(pairs: HeaderList): Uint8Array {
-  const encoded = pairs.map(([k, v]) => [encoder.encode(k), encoder.encode(v)] as const);
+  const encoded = pairs.map(([k, v]) => [textToBytes(k), textToBytes(v)] as const);
   let size = 4 + encoded.length * 8;
   for (const [k, v] of encoded) size += k.length + v.length + 2;
   const out = new Uint8Array(size);
@@ -42,9 +41,9 @@ export function decodePairs(bytes: Uint8Array): HeaderList | null {
     const k = view.getUint32(4 + i * 8, true);
     const v = view.getUint32(8 + i * 8, true);
     if (offset + k + v + 2 > bytes.length) return null;
-    const key = decoder.decode(bytes.subarray(offset, offset + k));
+    const key = bytesToText(bytes.subarray(offset, offset + k));
     offset += k + 1;
-    const value = decoder.decode(bytes.subarray(offset, offset + v));
+    const value = bytesToText(bytes.subarray(offset, offset + v));
     offset += v + 1;
     out.push([key, value]);
   }

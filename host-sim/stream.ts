@@ -47,6 +47,11 @@ export interface StreamOptions {
   attributes: Map<string, Uint8Array>;
   connectionId: number;
   requestId?: string;
+  /**
+   * The client speaks HTTP/1: Envoy's codec hands body data on as it arrives and ends the
+   * stream with an empty body callback (end of message), whatever the framing.
+   */
+  http1?: boolean;
 }
 
 /** One plugin's context in this stream. */
@@ -56,6 +61,8 @@ class FilterContext implements StreamAccess {
   readonly open = new Set<number>();
   /** Body bytes this filter is holding (buffered across chunks), by direction. */
   buffered: Record<Direction, Uint8Array> = { request: new Uint8Array(0), response: new Uint8Array(0) };
+  /** The filter's last body callback stopped with a watermark: the next one sees only its chunk. */
+  watermarked: Record<Direction, boolean> = { request: false, response: false };
   /** Where this filter stopped the stream, waiting for continue. */
   waiting?: { direction: Direction; phase: Phase; endOfStream: boolean };
   /** The callback in progress, if any. */
@@ -104,7 +111,8 @@ class FilterContext implements StreamAccess {
   }
 
   sendLocalResponse(reply: LocalReply): number {
-    this.localReply = reply;
+    // Response code details cannot hold spaces: Envoy turns each into an underscore.
+    this.localReply = { ...reply, details: reply.details.replace(/\s/g, '_') };
     this.vm.defer(() => this.stream.onLocalReply(this));
     return WasmResult.Ok;
   }
@@ -169,6 +177,16 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * The response headers as Envoy's HTTP/1 codec sends them: a response that ends without a body
+ * gets `content-length: 0` unless its status forbids a body.
+ */
+function withFraming(headers: HeaderList, status: number, body: Uint8Array, trailers: HeaderList): HeaderList {
+  const bodyless = status < 200 || status === 204 || status === 304;
+  if (bodyless || body.length > 0 || trailers.length > 0 || headers.some(([k]) => k === 'content-length' || k === 'transfer-encoding')) return headers;
+  return [...headers, ['content-length', '0']];
+}
+
 /** Header StopIteration and other non-Continue codes Envoy turns into a stop. */
 function headersContinue(status: number | undefined): boolean {
   return status === FilterHeadersStatus.Continue || status === FilterHeadersStatus.ContinueAndEndStream;
@@ -189,6 +207,7 @@ export class HttpStream {
   private responseChunks: Uint8Array[] = [];
   private responseBody: Uint8Array = new Uint8Array(0);
   private requestBodySize = 0;
+  private upstreamSentAt = 0;
   private readonly startedAt: number;
   private upstreamInfo?: StreamResult['upstream'];
   private localReplyInfo?: StreamResult['localReply'];
@@ -207,6 +226,10 @@ export class HttpStream {
   private responseFlags = 0;
   /** The upstream (or the host on its behalf) has answered: later answers are ignored. */
   private upstreamAnswered = false;
+  /** Where in the response order the response starts: after a filter whose reply replaced it. */
+  private responseStart = 0;
+  /** The response headers have passed every filter: the client has them. */
+  private responseHeadersSent = false;
   /** The last filter (by index) that may see the response: all of them, or up to a local replier. */
   private responseFrom: number;
 
@@ -221,6 +244,7 @@ export class HttpStream {
   ) {
     this.requestHeaders = headers;
     this.requestChunks = body.filter((c) => c.length > 0);
+    if (options.http1 && this.requestChunks.length > 0 && trailers.length === 0) this.requestChunks.push(new Uint8Array(0));
     this.requestTrailers = trailers;
     this.startedAt = host.now();
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
@@ -242,10 +266,26 @@ export class HttpStream {
   }
 
   start(): void {
+    this.createContexts();
+    this.runRequest();
+  }
+
+  private createContexts(): void {
     for (const f of this.filters) {
       if (!f.vm.failed) f.vm.call('proxy_on_context_create', f.contextId, f.contextId, f.plugin.rootContextId(f.vm));
     }
-    this.runRequest();
+  }
+
+  /** The codec refused the request (headers too large, say): no filter sees it, each logs it. */
+  rejectByCodec(status: number, details: string, text: string): void {
+    this.createContexts();
+    this.requestHeaders.length = 0;
+    this.responding = true;
+    this.upstreamAnswered = true;
+    this.responseCodeDetails = details;
+    this.responseBody = encoder.encode(text);
+    this.responseHeaders = [[':status', String(status)], ['content-length', String(this.responseBody.length)], ['content-type', 'text/plain']];
+    this.complete();
   }
 
   // ---- request path ------------------------------------------------------------------------
@@ -332,13 +372,17 @@ export class HttpStream {
     for (let k = order.indexOf(index); k < order.length; k++) {
       const f = this.filters[order[k]];
       if (this.skipFailed(f)) { if (this.finished) return false; continue; }
-      f.buffered[direction] = concat(f.buffered[direction], data);
-      f.currentBody = { direction, bytes: f.buffered[direction] };
+      // Only after StopIterationAndBuffer does a callback see the whole body so far; after a
+      // watermark stop it sees the new chunk while the earlier ones wait in Envoy's buffer.
+      const watermarked = f.watermarked[direction];
+      f.buffered[direction] = watermarked ? f.buffered[direction] : concat(f.buffered[direction], data);
+      f.currentBody = { direction, bytes: watermarked ? data : f.buffered[direction] };
       f.continued[direction] = false;
       const status = this.callFilter(f, direction, 'body', direction === 'request' ? 'proxy_on_request_body' : 'proxy_on_response_body',
         f.currentBody.bytes.length, endOfStream ? 1 : 0);
-      const held = f.currentBody.bytes;
+      const held = watermarked ? concat(f.buffered[direction], f.currentBody.bytes) : f.currentBody.bytes;
       f.currentBody = undefined;
+      f.watermarked[direction] = false;
       if (f.localReply || this.finished) { f.buffered[direction] = new Uint8Array(0); return this.afterCallback(f, direction, 'body', status, false, endOfStream); }
       if (f.vm.failed) { if (!this.onFilterFailed(f)) return false; data = held; f.buffered[direction] = new Uint8Array(0); continue; }
       const proceed = status === FilterDataStatus.Continue || status === undefined || f.continued[direction];
@@ -351,6 +395,7 @@ export class HttpStream {
       // status, which Envoy converts to it) drops it.
       const noBuffer = status >= FilterDataStatus.StopIterationNoBuffer;
       f.buffered[direction] = noBuffer ? new Uint8Array(0) : held;
+      f.watermarked[direction] = status === FilterDataStatus.StopIterationAndWatermark;
       if (endOfStream) {
         this.wait(f, { direction, phase: 'body', endOfStream });
         return false;
@@ -373,6 +418,7 @@ export class HttpStream {
   private afterCallback(f: FilterContext, direction: Direction, phase: Phase, status: number | undefined, proceed: boolean, endOfStream: boolean): boolean {
     if (this.finished) return false;
     if (f.vm.failed && !f.failedHere) return this.onFilterFailed(f);
+    if (f.localReply && this.ignoreLateReply(f)) return true;
     if (f.localReply) { this.startLocalReply(f); return false; }
     if (proceed || f.continued[direction] || status === undefined) {
       this.closeWindow(f, direction, phase);
@@ -409,6 +455,7 @@ export class HttpStream {
     }
     const waiting = f.waiting;
     f.waiting = undefined;
+    f.watermarked[direction] = false;
     this.host.clock.cancel(this.idleTimer as never);
     this.closeWindow(f, direction, waiting.phase);
     if (waiting.phase === 'trailers') this.releaseHeld(f, direction);
@@ -456,8 +503,20 @@ export class HttpStream {
 
   onLocalReply(f: FilterContext): void {
     if (this.finished || f.inCallback) return;
+    if (this.ignoreLateReply(f)) return;
     f.waiting = undefined;
     this.startLocalReply(f);
+  }
+
+  /**
+   * A reply sent after the response headers went to the client cannot replace the response:
+   * Envoy goes on with the response it has, and logs no details for it.
+   */
+  private ignoreLateReply(f: FilterContext): boolean {
+    if (!this.responseHeadersSent || !f.localReply) return false;
+    f.localReply = undefined;
+    this.responseCodeDetails = '';
+    return true;
   }
 
   private startLocalReply(f: FilterContext, byHost = false): void {
@@ -476,7 +535,9 @@ export class HttpStream {
     }
     for (const [k, v] of reply.headers) headers.push([k.toLowerCase(), v]);
     if (!isGrpc && reply.body.length > 0) {
-      headers.push(['content-length', String(reply.body.length)], ['content-type', 'text/plain']);
+      headers.push(['content-length', String(reply.body.length)]);
+      // Envoy types the body as text only when the filter did not.
+      if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain']);
     }
     const wasResponding = this.responding;
     this.responseHeaders = headers;
@@ -490,10 +551,12 @@ export class HttpStream {
       this.responseFrom = byHost ? f.index - 1 : f.index;
       this.responding = true;
       this.responseStage = { phase: 'headers', index: 0, chunk: 0 };
+      this.responseStart = 0;
     } else {
-      // A reply sent while handling the response replaces it; the rest of the chain sees it.
+      // A reply sent while handling the response replaces it; only the rest of the chain sees it.
       const order = this.order('response');
-      this.responseStage = { phase: 'headers', index: order.indexOf(f.index) + 1, chunk: 0 };
+      this.responseStart = order.indexOf(f.index) + 1;
+      this.responseStage = { phase: 'headers', index: this.responseStart, chunk: 0 };
     }
     this.runResponse();
   }
@@ -516,6 +579,7 @@ export class HttpStream {
       trailers: this.requestTrailers.map(([k, v]) => [k, v]),
     };
     this.requestBodySize = this.upstreamBody.length;
+    this.upstreamSentAt = this.host.now();
     this.upstreamInfo = { cluster: decision.cluster, headers: request.headers, body: request.body, trailers: request.trailers };
     this.responding = true;
     let answer: ReturnType<StreamHost['upstream']>;
@@ -558,6 +622,7 @@ export class HttpStream {
     this.responseChunks = body.length ? [body] : [];
     this.responseTrailers = [];
     this.responseStage = { phase: 'headers', index: 0, chunk: 0 };
+    this.responseStart = 0;
     this.runResponse();
   }
 
@@ -570,10 +635,13 @@ export class HttpStream {
     this.upstreamAnswered = true;
     this.responseCodeDetails = 'via_upstream';
     const headers = toList(response.headers).filter(([k]) => k !== ':status');
-    this.responseHeaders = [[':status', String(response.status)], ...headers];
+    // Envoy's router tells the client how long the upstream took, before the filters see the headers.
+    this.responseHeaders = [[':status', String(response.status)], ...headers, ['x-envoy-upstream-service-time', String(Math.round(this.host.now() - this.upstreamSentAt))]];
     const chunks = Array.isArray(response.body) ? response.body.map(toBytes) : [toBytes(response.body)];
     this.responseChunks = chunks.filter((c) => c.length > 0);
     this.responseTrailers = toList(response.trailers);
+    // Upstreams speak HTTP/1 to Envoy: the end of the message comes as an empty body callback.
+    if (this.responseChunks.length > 0 && this.responseTrailers.length === 0) this.responseChunks.push(new Uint8Array(0));
     this.responseStage = { phase: 'headers', index: 0, chunk: 0 };
     this.runResponse();
   }
@@ -597,11 +665,11 @@ export class HttpStream {
       } else if (stage.phase === 'body') {
         if (stage.chunk >= this.responseChunks.length) { this.nextResponsePhase(); continue; }
         const last = stage.chunk === this.responseChunks.length - 1 && this.responseTrailers.length === 0;
-        const from = order[stage.index] ?? order[0];
-        if (order.length === 0) this.responseBody = concat(this.responseBody, this.responseChunks[stage.chunk]);
+        const from = order[stage.index];
+        if (from === undefined) this.responseBody = concat(this.responseBody, this.responseChunks[stage.chunk]);
         else if (!this.pushBody('response', from, this.responseChunks[stage.chunk], last)) return;
         stage.chunk++;
-        stage.index = 0;
+        stage.index = this.responseStart;
       } else {
         if (stage.index >= order.length) { this.nextResponsePhase(); continue; }
         if (!this.runTrailers('response', order[stage.index])) return;
@@ -612,8 +680,9 @@ export class HttpStream {
 
   private nextResponsePhase(): void {
     const stage = this.responseStage;
-    if (stage.phase === 'headers') Object.assign(stage, { phase: this.responseChunks.length ? 'body' : this.responseTrailers.length ? 'trailers' : 'complete', index: 0, chunk: 0 });
-    else if (stage.phase === 'body') Object.assign(stage, { phase: this.responseTrailers.length ? 'trailers' : 'complete', index: 0 });
+    if (stage.phase === 'headers') this.responseHeadersSent = true;
+    if (stage.phase === 'headers') Object.assign(stage, { phase: this.responseChunks.length ? 'body' : this.responseTrailers.length ? 'trailers' : 'complete', index: this.responseStart, chunk: 0 });
+    else if (stage.phase === 'body') Object.assign(stage, { phase: this.responseTrailers.length ? 'trailers' : 'complete', index: this.responseStart });
     else stage.phase = 'complete';
   }
 
@@ -665,7 +734,7 @@ export class HttpStream {
     const status = Number(this.responseHeaders.find(([k]) => k === ':status')?.[1] ?? 0);
     return {
       status: this.resetReason ? 0 : status,
-      headers: this.responseHeaders,
+      headers: withFraming(this.responseHeaders, status, this.responseBody, this.responseTrailers),
       body: decoder.decode(this.responseBody),
       bodyBytes: this.responseBody,
       trailers: this.responseTrailers,

@@ -2,7 +2,15 @@
 // real server on loopback reached over HTTP/1.1 (router, http_call) or HTTP/2 (gRPC).
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import { bytesToText, textToBytes } from './bytes.js';
 import type { UpstreamRequest, UpstreamResponse } from './stream.js';
+
+/** Node writes and reads header values as Latin-1: one character per byte. */
+const toLatin1 = (text: string) => Buffer.from(textToBytes(text)).toString('latin1');
+const fromLatin1 = (latin1: string) => bytesToText(new Uint8Array(Buffer.from(latin1, 'latin1')));
+
+/** Hop-by-hop headers Envoy's HTTP/1 codec drops from what it hands on. */
+const DROPPED_RESPONSE_HEADERS = new Set(['keep-alive', 'transfer-encoding']);
 
 export interface GrpcRequest {
   service: string;
@@ -56,9 +64,9 @@ export function httpToServer(url: string, request: UpstreamRequest): Promise<Ups
   for (const [k, v] of request.headers) {
     if (k.startsWith(':')) continue;
     const existing = headers[k];
-    headers[k] = existing === undefined ? v : ([] as string[]).concat(existing, v);
+    headers[k] = existing === undefined ? toLatin1(v) : ([] as string[]).concat(existing, toLatin1(v));
   }
-  headers.host = header(':authority') ?? target.host;
+  headers.host = toLatin1(header(':authority') ?? target.host);
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: target.hostname, port: target.port, method: header(':method') ?? 'GET', path: header(':path') ?? '/', headers,
@@ -68,9 +76,12 @@ export function httpToServer(url: string, request: UpstreamRequest): Promise<Ups
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const out: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) out.push([res.rawHeaders[i].toLowerCase(), res.rawHeaders[i + 1]]);
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const name = res.rawHeaders[i].toLowerCase();
+          if (!DROPPED_RESPONSE_HEADERS.has(name)) out.push([name, fromLatin1(res.rawHeaders[i + 1])]);
+        }
         const trailers: [string, string][] = [];
-        for (let i = 0; i < res.rawTrailers.length; i += 2) trailers.push([res.rawTrailers[i].toLowerCase(), res.rawTrailers[i + 1]]);
+        for (let i = 0; i < res.rawTrailers.length; i += 2) trailers.push([res.rawTrailers[i].toLowerCase(), fromLatin1(res.rawTrailers[i + 1])]);
         resolve({ status: res.statusCode ?? 502, headers: out, body: new Uint8Array(Buffer.concat(chunks)), trailers });
       });
       res.on('error', reject);

@@ -138,7 +138,7 @@ export class WasmVm {
     try {
       result = fn(...args) as number | undefined;
     } catch (e) {
-      this.fail(`${name} trapped: ${this.describe(e)}`);
+      this.fail(`${name} trapped: ${this.describe(e)}`, name);
       result = undefined;
     } finally {
       this.depth--;
@@ -171,12 +171,14 @@ export class WasmVm {
     }
   }
 
-  fail(reason: string): void {
+  /** Fails the VM; the host logs it (not the plugin), at error level as Envoy's wasm logger does. */
+  fail(reason: string, callback?: string): void {
     if (this.failed) return;
     this.failed = true;
     this.failure = reason;
     this.deferred = [];
-    this.owner.logs.write({ level: 'critical', message: `Wasm VM failed: ${reason}`, plugin: this.owner.name, vm: this.label });
+    const message = callback ? `Function: ${callback} failed: ${reason}` : `Wasm VM failed: ${reason}`;
+    this.owner.logs.write({ level: 'error', message, plugin: '', vm: this.label });
   }
 
   private runDeferred(): void {
@@ -242,6 +244,11 @@ export class WasmVm {
 
   log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical', message: string): void {
     this.owner.logs.write({ level, message, plugin: this.owner.name, vm: this.label });
+  }
+
+  /** A line the host writes about this VM (not one the module asked for). */
+  hostLog(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical', message: string): void {
+    this.owner.logs.write({ level, message, plugin: '', vm: this.label });
   }
 }
 

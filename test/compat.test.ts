@@ -94,7 +94,7 @@ describe('porting from @solo-io/proxy-runtime', () => {
         host.addPlugin({ module: built('auth', sdk), rootId: 'auth', configuration: 'auth' });
         const r = await host.request({ method: 'POST', body: 'payload' });
         expect(r.status).toBe(401);
-        expect(r.localReply?.details).toBe('not authorized');
+        expect(r.localReply?.details).toBe('not_authorized');   // Envoy replaces spaces in details
         expect(r.upstream).toBeUndefined();
       });
 

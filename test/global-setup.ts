@@ -9,6 +9,7 @@ export async function buildTestModules(): Promise<void> {
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe');
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe', 'debug');
   await buildFixture(join('test', 'fixtures', 'regex-probe', 'index.ts'), 'regex-probe');
+  await buildFixture(join('test', 'fixtures', 'host-probe', 'index.ts'), 'host-probe');
   const fixtures = join(ROOT, 'test', 'fixtures', 'proxy-runtime');
   for (const name of ['hello-world', 'auth']) {
     await buildPortable(join(fixtures, `${name}.ts`), name, 'proxy-runtime');

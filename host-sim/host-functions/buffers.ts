@@ -1,6 +1,8 @@
 import { BufferType, WasmResult } from '../abi.js';
 import type { BufferAccess, WasmVm } from '../vm.js';
 
+const EMPTY: BufferAccess = { get: () => new Uint8Array(0) };
+
 function lookup(vm: WasmVm, type: number): BufferAccess | undefined {
   const data = vm.callbackData;
   const context = vm.context();
@@ -17,7 +19,8 @@ function lookup(vm: WasmVm, type: number): BufferAccess | undefined {
       return data.kind === 'foreign' && data.body ? { get: () => data.body! } : undefined;
     case BufferType.HttpRequestBody:
     case BufferType.HttpResponseBody:
-      return context?.kind === 'stream' ? context.stream.buffer(type) : undefined;
+      // Outside its body callbacks a stream's body reads as empty (Envoy has no buffer to show).
+      return context?.kind === 'stream' ? context.stream.buffer(type) ?? EMPTY : undefined;
     default:
       return undefined;
   }
@@ -38,7 +41,8 @@ export function bufferFunctions(vm: WasmVm) {
       const bytes = buffer.get();
       start >>>= 0;
       length >>>= 0;
-      if (start > bytes.length) return WasmResult.BadArgument;
+      // Past the end is an empty read, not an error (Envoy copies what there is).
+      if (start > bytes.length) start = bytes.length;
       const end = Math.min(bytes.length, start + length);
       vm.returnBytes(bytes.subarray(start, end), ptrPtr, sizePtr);
       return WasmResult.Ok;

@@ -1,4 +1,5 @@
 import { HeaderMapType, WasmResult } from '../abi.js';
+import { bytesToText, textToBytes } from '../bytes.js';
 import { decodePairs, encodePairs } from '../pairs.js';
 import type { WasmVm } from '../vm.js';
 
@@ -18,13 +19,22 @@ function lookup(vm: WasmVm, type: number, write = false): HeaderList | undefined
   return context.stream.headerMap(type, write);
 }
 
-/** Callout responses and gRPC metadata are read-only. */
+/**
+ * Callout responses and gRPC metadata are read-only. A change to the request headers makes
+ * Envoy (ABI 0.2.1 and older) clear the route cache, so the router decides again.
+ */
 function writable(vm: WasmVm, type: number): HeaderList | undefined {
-  return type >= 0 && type <= 3 ? lookup(vm, type, true) : undefined;
+  const map = type >= 0 && type <= 3 ? lookup(vm, type, true) : undefined;
+  if (map && type === HeaderMapType.RequestHeaders) {
+    const context = vm.context();
+    if (context?.kind === 'stream') context.stream.clearRouteCache();
+  }
+  return map;
 }
 
 export function headerFunctions(vm: WasmVm) {
-  const key = (ptr: number, size: number) => vm.string(ptr, size).toLowerCase();
+  const key = (ptr: number, size: number) => bytesToText(vm.bytes(ptr, size)).toLowerCase();
+  const value = (ptr: number, size: number) => bytesToText(vm.bytes(ptr, size));
   return {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const map = lookup(vm, type);
@@ -36,13 +46,13 @@ export function headerFunctions(vm: WasmVm) {
         vm.returnBytes(new Uint8Array(0), valuePtrPtr, valueSizePtr);
         return WasmResult.Ok;
       }
-      vm.returnBytes(encoder.encode(entry[1]), valuePtrPtr, valueSizePtr);
+      vm.returnBytes(textToBytes(entry[1]), valuePtrPtr, valueSizePtr);
       return WasmResult.Ok;
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = writable(vm, type);
       if (!map) return WasmResult.BadArgument;
-      map.push([key(keyPtr, keySize), vm.string(valuePtr, valueSize)]);
+      map.push([key(keyPtr, keySize), value(valuePtr, valueSize)]);
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
@@ -50,7 +60,7 @@ export function headerFunctions(vm: WasmVm) {
       if (!map) return WasmResult.BadArgument;
       const k = key(keyPtr, keySize);
       removeAll(map, k);
-      map.push([k, vm.string(valuePtr, valueSize)]);
+      map.push([k, value(valuePtr, valueSize)]);
       return WasmResult.Ok;
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
@@ -61,7 +71,9 @@ export function headerFunctions(vm: WasmVm) {
     },
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
       if (type < 0 || type > HeaderMapType.HttpCallResponseTrailers) return WasmResult.BadArgument;
-      vm.returnBytes(encodePairs(lookup(vm, type) ?? []), ptrPtr, sizePtr);
+      // Envoy returns no bytes at all for an empty (or unreachable) map, not a zero count.
+      const map = lookup(vm, type) ?? [];
+      vm.returnBytes(map.length === 0 ? new Uint8Array(0) : encodePairs(map), ptrPtr, sizePtr);
       return WasmResult.Ok;
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
@@ -75,7 +87,7 @@ export function headerFunctions(vm: WasmVm) {
     proxy_get_header_map_size(type: number, sizePtr: number): number {
       const map = lookup(vm, type);
       if (!map) return WasmResult.BadArgument;
-      vm.setU32(sizePtr, map.reduce((n, [k, v]) => n + encoder.encode(k).length + encoder.encode(v).length, 0));
+      vm.setU32(sizePtr, map.reduce((n, [k, v]) => n + textToBytes(k).length + textToBytes(v).length, 0));
       return WasmResult.Ok;
     },
   };
@@ -84,5 +96,3 @@ export function headerFunctions(vm: WasmVm) {
 function removeAll(map: HeaderList, key: string): void {
   for (let i = map.length - 1; i >= 0; i--) if (map[i][0] === key) map.splice(i, 1);
 }
-
-const encoder = new TextEncoder();

@@ -68,8 +68,8 @@ export function wasiFunctions(vm: WasmVm, services: HostServices, environment: R
       return WasiErrno.SUCCESS;
     },
     proc_exit(code: number): void {
-      // Envoy logs and returns: the module is expected to trap right after.
-      vm.log('error', `wasi proc_exit(${code})`);
+      // Envoy returns without a word at info level: the module is expected to trap right after.
+      vm.hostLog('debug', `wasi proc_exit(${code})`);
     },
     path_open(): number { return WasiErrno.NOENT; },
     fd_prestat_get(): number { return WasiErrno.BADF; },

@@ -12,6 +12,8 @@ export interface ClientRequest {
   /** Body chunks, sent with chunked transfer encoding when present. */
   body?: Uint8Array[];
   trailers?: [string, Uint8Array][];
+  /** Frame the body with content-length instead of chunked encoding (no trailers then). */
+  contentLength?: boolean;
   /** Pause between body chunks, so Envoy sees each as its own read. */
   chunkPauseMs?: number;
 }
@@ -90,21 +92,30 @@ export async function send(port: number, request: ClientRequest, timeoutMs = 30_
     socket.on('close', () => attempt(true));
     socket.on('error', () => undefined);
   });
-  const chunked = request.body !== undefined;
+  const chunked = request.body !== undefined && !request.contentLength;
+  const length = request.contentLength ? (request.body ?? []).reduce((n, c) => n + c.length, 0) : 0;
   const head = Buffer.concat([
     Buffer.from(`${request.method} ${request.path} HTTP/1.1\r\nhost: ${request.authority}\r\n`),
     headerBlock(request.headers),
     chunked ? Buffer.from('transfer-encoding: chunked\r\n') : Buffer.alloc(0),
+    request.contentLength ? Buffer.from(`content-length: ${length}\r\n`) : Buffer.alloc(0),
     CRLF,
   ]);
   socket.write(head);
-  if (chunked) {
-    for (const chunk of request.body!) {
+  if (request.contentLength) {
+    for (const chunk of request.body ?? []) {
       if (request.chunkPauseMs) await new Promise((r) => setTimeout(r, request.chunkPauseMs));
-      if (chunk.length > 0) socket.write(Buffer.concat([Buffer.from(chunk.length.toString(16)), CRLF, Buffer.from(chunk), CRLF]));
+      socket.write(chunk);
     }
-    if (request.chunkPauseMs) await new Promise((r) => setTimeout(r, request.chunkPauseMs));
-    socket.write(Buffer.concat([Buffer.from('0\r\n'), headerBlock(request.trailers ?? []), CRLF]));
+  } else if (chunked) {
+    const chunks = request.body!.filter((c) => c.length > 0).map((c) => Buffer.concat([Buffer.from(c.length.toString(16)), CRLF, Buffer.from(c), CRLF]));
+    // The last chunk goes out with the end of the message, so Envoy sees it with end_of_stream.
+    const end = Buffer.concat([chunks.pop() ?? Buffer.alloc(0), Buffer.from('0\r\n'), headerBlock(request.trailers ?? []), CRLF]);
+    for (const chunk of chunks) {
+      socket.write(chunk);
+      if (request.chunkPauseMs) await new Promise((r) => setTimeout(r, request.chunkPauseMs));
+    }
+    socket.write(end);
   }
   return done;
 }

@@ -4,6 +4,7 @@ import { compare, type Observation } from './observation.js';
 import { runInEnvoy } from './run-envoy.js';
 import { runInHostSim } from './run-host-sim.js';
 import type { Scenario } from './scenario.js';
+import { UpstreamSet } from './upstream.js';
 
 export interface Verdict {
   scenario: Scenario;
@@ -30,18 +31,27 @@ function expectations(scenario: Scenario, observation: Observation): string[] {
         if (actual !== value) out.push(`request ${index + 1}: header ${name} is ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`);
       }
       if (expect.body_contains !== undefined && !got.body.includes(expect.body_contains)) out.push(`request ${index + 1}: body lacks ${JSON.stringify(expect.body_contains)}`);
-      if (expect.upstream !== undefined && Boolean(got.upstream) !== expect.upstream) out.push(`request ${index + 1}: ${got.upstream ? 'reached' : 'did not reach'} the upstream`);
+      const routed = got.upstreams.length > 0;
+      if (expect.upstream !== undefined && routed !== expect.upstream) out.push(`request ${index + 1}: ${routed ? 'reached' : 'did not reach'} an upstream`);
     }
   }
   return out;
 }
 
 /** The share of exchanges that reached `cluster`. */
-const share = (o: Observation, cluster: string) => o.exchanges.filter((e) => e.upstream?.cluster === cluster).length / Math.max(1, o.exchanges.length);
+const share = (o: Observation, cluster: string) => o.exchanges.filter((e) => e.upstreams.some((u) => u.cluster === cluster)).length / Math.max(1, o.exchanges.length);
 
 export async function runScenario(scenario: Scenario): Promise<Verdict> {
-  const envoy = await runInEnvoy(scenario);
-  const hostSim = await runInHostSim(scenario);
+  const upstreams = await UpstreamSet.start(scenario.clusters);
+  let envoy: Observation;
+  let hostSim: Observation;
+  try {
+    envoy = await runInEnvoy(scenario, upstreams);
+    upstreams.take();
+    hostSim = await runInHostSim(scenario, upstreams);
+  } finally {
+    await upstreams.close();
+  }
   let differences: string[];
   if (scenario.split) {
     // A random split agrees when both hosts land within the tolerance of the configured share.

@@ -130,15 +130,33 @@ export class EnvoyProcess {
     return out;
   }
 
+  /** Waits until no downstream request is active (on_log and on_done have run). */
+  async idle(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const active = await this.stats('downstream_rq_active$');
+      // The admin listener counts the very request that asks.
+      if ([...active].every(([name, v]) => v === 0 || name.startsWith('http.admin.'))) return;
+      await sleep(5);
+    }
+  }
+
   /** The whole log so far. */
   log(): string { return Buffer.concat(this.output).toString(); }
 
   /** Parsed log lines (format `level|logger|message`). */
   logLines(): LogLine[] {
-    return this.log().split('\n').filter(Boolean).map((line) => {
-      const [level, logger, ...rest] = line.split('|');
-      return { level, logger, message: rest.join('|') };
-    });
+    const out: LogLine[] = [];
+    const physical = this.log().split('\n');
+    physical.pop();
+    for (const line of physical) {
+      const start = line.match(/^(trace|debug|info|warning|error|critical)\|([\w.-]+)\|/);
+      // A message with newlines spans several physical lines: the rest continue the last one.
+      if (!start && out.length > 0) { out[out.length - 1].message += `\n${line}`; continue; }
+      if (!start) continue;
+      out.push({ level: start[1], logger: start[2], message: line.slice(start[0].length) });
+    }
+    return out;
   }
 
   /** The last lines of the log, for a failure message. */

@@ -14,7 +14,8 @@ export interface Exchange {
   status: number;
   headers: [string, string][];
   body: string;
-  upstream?: UpstreamSeen;
+  /** What reached upstream servers while this request ran (callouts and the routed request), in arrival order. */
+  upstreams: UpstreamSeen[];
 }
 
 export interface Observation {
@@ -22,7 +23,7 @@ export interface Observation {
   loadError?: string;
   exchanges: Exchange[];
   metrics: Record<string, number>;
-  /** The plugins' log lines as `level: message`, sorted (workers run in no fixed order). */
+  /** The plugins' log lines as `level: message`, in the order written. */
   logs: string[];
 }
 
@@ -56,10 +57,28 @@ export function show(bytes: Uint8Array): string {
 export const RANDOM_VALUED_HEADERS = new Set(['traceparent']);
 
 export const withoutIgnored = (headers: [string, string][], ignored: Set<string>): [string, string][] => headers
-  .filter(([k]) => !ignored.has(k))
+  .filter(([k]) => !ignored.has(k.toLowerCase()))
   .map(([k, v]) => [k, RANDOM_VALUED_HEADERS.has(k) ? v.replace(/[0-9a-f]/g, 'x') : v]);
 
-const short = (v: unknown) => { const s = JSON.stringify(v); return s.length > 300 ? `${s.slice(0, 300)}…` : s; };
+const short = (v: unknown) => { const s = JSON.stringify(v) ?? 'nothing'; return s.length > 400 ? `${s.slice(0, 400)}…` : s; };
+
+/** Lines of `a` not matched by a line of `b` (as multisets). */
+function missingFrom(a: string[], b: string[]): string[] {
+  const left = new Map<string, number>();
+  for (const line of b) left.set(line, (left.get(line) ?? 0) + 1);
+  return a.filter((line) => { const n = left.get(line) ?? 0; if (n > 0) { left.set(line, n - 1); return false; } return true; });
+}
+
+/** Log lines each host wrote and the other did not, or the first place their order differs. */
+function diffLogs(out: string[], envoy: string[], hostSim: string[]): void {
+  const onlyEnvoy = missingFrom(envoy, hostSim);
+  const onlyHostSim = missingFrom(hostSim, envoy);
+  for (const line of onlyEnvoy) out.push(`log only in envoy: ${short(line)}`);
+  for (const line of onlyHostSim) out.push(`log only in host-sim: ${short(line)}`);
+  if (onlyEnvoy.length || onlyHostSim.length) return;
+  const at = envoy.findIndex((line, i) => line !== hostSim[i]);
+  if (at >= 0) out.push(`logs in another order from line ${at + 1}: envoy ${short(envoy[at])} host-sim ${short(hostSim[at])}`);
+}
 
 function diffValue(out: string[], what: string, envoy: unknown, hostSim: unknown): void {
   if (JSON.stringify(envoy) !== JSON.stringify(hostSim)) out.push(`${what}: envoy ${short(envoy)} host-sim ${short(hostSim)}`);
@@ -81,9 +100,10 @@ export function compare(envoy: Observation, hostSim: Observation, options: { log
     diffValue(out, `${at} status`, e.status, h.status);
     diffValue(out, `${at} response headers`, e.headers, h.headers);
     diffValue(out, `${at} response body`, e.body, h.body);
-    diffValue(out, `${at} upstream`, e.upstream, h.upstream);
+    const m = Math.max(e.upstreams.length, h.upstreams.length);
+    for (let j = 0; j < m; j++) diffValue(out, `${at} upstream request ${j + 1}`, e.upstreams[j], h.upstreams[j]);
   }
   diffValue(out, 'metrics', envoy.metrics, hostSim.metrics);
-  if (options.logs) diffValue(out, 'logs', envoy.logs, hostSim.logs);
+  if (options.logs) diffLogs(out, envoy.logs, hostSim.logs);
   return out;
 }

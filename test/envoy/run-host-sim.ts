@@ -1,30 +1,18 @@
-// Runs a scenario in host-sim, configured from the same bootstrap Envoy gets: its wasm plugins,
-// routes, clusters and stats tags, two workers, logs from debug up (as the Envoy run sets).
-import { Host, PluginLoadError, type UpstreamResponse } from '../../host-sim/index.js';
+// Runs a scenario in host-sim, configured from the same bootstrap Envoy gets (wasm plugins,
+// routes, clusters, stats tags, node), with the same upstream servers, two workers and logs from
+// debug up (as the Envoy run sets).
+import { Host, PluginLoadError } from '../../host-sim/index.js';
 import { hostSimSetup } from './bootstrap.js';
-import { show, withoutIgnored, IGNORED_RESPONSE_HEADERS, IGNORED_UPSTREAM_HEADERS, type Exchange, type Observation } from './observation.js';
+import { show, withoutIgnored, IGNORED_RESPONSE_HEADERS, type Exchange, type Observation } from './observation.js';
 import { bytesOf, scenarioBootstrap, type Scenario } from './scenario.js';
+import type { UpstreamSet } from './upstream.js';
 
-export async function runInHostSim(scenario: Scenario): Promise<Observation> {
+export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): Promise<Observation> {
   const setup = hostSimSetup(scenarioBootstrap(scenario));
-  let host: Host | undefined;
-  const clusters: Record<string, (req: unknown) => UpstreamResponse | Promise<UpstreamResponse>> = {};
-  for (const name of setup.clusters) {
-    const behaviour = scenario.clusters[name];
-    // A cluster nobody serves refuses connections in the Envoy run.
-    clusters[name] = () => {
-      if (!behaviour) return { status: 503, reset: true };
-      const body = behaviour.body ?? '';
-      const response: UpstreamResponse = {
-        status: behaviour.status ?? 200,
-        headers: [...(behaviour.headers ?? []), ['content-length', String(Buffer.byteLength(body))]],
-        body,
-      };
-      if (!behaviour.delayMs) return response;
-      return new Promise((resolve) => host!.clock.schedule(behaviour.delayMs!, () => resolve(response)));
-    };
-  }
-  host = new Host({ workers: 2, clusters, routes: setup.routes, statsTags: setup.statsTags, node: setup.node, logLevel: 'debug' });
+  const ports = upstreams.ports();
+  // A cluster nobody serves points at a closed port, as in the Envoy run.
+  const clusters = Object.fromEntries(setup.clusters.map((name) => [name, `http://127.0.0.1:${ports[name] ?? upstreams.closed}`]));
+  const host = new Host({ workers: scenario.workers ?? 2, clusters, routes: setup.routes, statsTags: setup.statsTags, node: setup.node, logLevel: 'debug' });
   try {
     try {
       for (const plugin of setup.plugins) host.addPlugin(plugin);
@@ -36,38 +24,32 @@ export async function runInHostSim(scenario: Scenario): Promise<Observation> {
     for (const request of scenario.requests) {
       for (let i = 0; i < (request.repeat ?? 1); i++) {
         if (request.after_ms) await host.advance(request.after_ms);
-        const headers: [string, string][] = (request.headers ?? []).map(([k, v]) => [k.toLowerCase(), show(bytesOf(v))]);
-        if (request.body) headers.push(['transfer-encoding', 'chunked']);
+        const headers: [string, Uint8Array][] = (request.headers ?? []).map(([k, v]) => [k.toLowerCase(), bytesOf(v)]);
+        if (request.body) {
+          const length = request.body.reduce((n, c) => n + bytesOf(c).length, 0);
+          headers.push(request.content_length ? ['content-length', bytesOf(String(length))] : ['transfer-encoding', bytesOf('chunked')]);
+        }
         const result = await host.request({
           method: request.method ?? 'GET',
           path: request.path ?? '/',
           authority: request.authority ?? 'example.com',
           headers,
           ...(request.body ? { body: request.body.map(bytesOf) } : {}),
-          ...(request.trailers ? { trailers: request.trailers.map(([k, v]) => [k.toLowerCase(), show(bytesOf(v))] as [string, string]) } : {}),
+          ...(request.trailers ? { trailers: request.trailers.map(([k, v]) => [k.toLowerCase(), bytesOf(v)] as [string, Uint8Array]) } : {}),
         }, { advanceClock: true });
-        const exchange: Exchange = {
+        exchanges.push({
           status: result.status,
           headers: withoutIgnored(result.headers.filter(([k]) => k !== ':status'), IGNORED_RESPONSE_HEADERS),
           body: show(result.bodyBytes),
-        };
-        if (result.upstream) {
-          const h = result.upstream.headers;
-          const pseudo = (name: string) => h.find(([k]) => k === name)?.[1] ?? '';
-          exchange.upstream = {
-            cluster: result.upstream.cluster, method: pseudo(':method'), path: pseudo(':path'), authority: pseudo(':authority'),
-            headers: withoutIgnored(h.filter(([k]) => !k.startsWith(':')), IGNORED_UPSTREAM_HEADERS),
-            body: show(result.upstream.body),
-          };
-        }
-        exchanges.push(exchange);
+          upstreams: upstreams.take(),
+        });
       }
     }
     const metrics: Record<string, number> = {};
     for (const prefix of scenario.metrics ?? []) {
       for (const metric of host.metrics.all()) if (metric.name.startsWith(prefix) && metric.kind !== 'histogram') metrics[metric.name] = Number(metric.value);
     }
-    const logs = host.logs.entries.filter((e) => e.plugin !== '').map((e) => `${e.level}: ${e.message}`).sort();
+    const logs = host.logs.entries.filter((e) => e.plugin !== '').map((e) => `${e.level}: ${e.message}`);
     return { exchanges, metrics, logs };
   } finally {
     host.close();

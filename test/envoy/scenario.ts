@@ -32,6 +32,8 @@ export interface RequestEntry {
   authority?: string;
   headers?: [string, ByteSpec][];
   body?: ByteSpec[];
+  /** Send the body with a content-length instead of chunked framing. */
+  content_length?: boolean;
   trailers?: [string, ByteSpec][];
   /** Send the same request this many times (each compared). */
   repeat?: number;
@@ -59,6 +61,8 @@ export interface Scenario {
   requests: RequestEntry[];
   /** Metric name prefixes whose values are compared after the last request. */
   metrics?: string[];
+  /** Worker threads (Envoy's --concurrency, host-sim's workers); default 2. */
+  workers?: number;
   /** Compare the plugins' log lines (default true). */
   logs?: boolean;
   /** Set when the scenario shows a listed difference (host-sim/README.md, "Where it knowingly differs"). */
@@ -104,7 +108,7 @@ export function scenarioBootstrap(scenario: Scenario): Json {
         name: p.name ?? p.root_id ?? p.module,
         root_id: p.root_id ?? p.module,
         fail_open: p.fail_open ?? false,
-        vm_config: { vm_id: p.vm_id ?? p.module, runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: moduleFile(p.module) } } },
+        vm_config: { vm_id: p.vm_id ?? p.module.replace(/^fixture:/, ''), runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: moduleFile(p.module) } } },
         ...(p.configuration === undefined ? {} : { configuration: {
           '@type': 'type.googleapis.com/google.protobuf.StringValue',
           value: typeof p.configuration === 'string' ? p.configuration : JSON.stringify(p.configuration),

@@ -2,6 +2,7 @@
 // and record what they received, so the test sees exactly what Envoy forwarded.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { IGNORED_UPSTREAM_HEADERS, show, withoutIgnored, type UpstreamSeen } from './observation.js';
 
 export interface UpstreamBehaviour {
   status?: number;
@@ -14,7 +15,7 @@ export interface UpstreamBehaviour {
 export interface ReceivedRequest {
   method: string;
   path: string;
-  /** Header names lower-cased, values as sent (bytes as latin1 characters). */
+  /** Header names and values as sent (bytes as latin1 characters). */
   headers: [string, string][];
   trailers: [string, string][];
   body: Uint8Array;
@@ -25,11 +26,12 @@ export class RecordingUpstream {
 
   static async start(behaviour: UpstreamBehaviour = {}): Promise<RecordingUpstream> {
     const received: ReceivedRequest[] = [];
-    const server = http.createServer((req, res) => {
+    // Envoy accepts up to 60 KiB of request headers: the upstream must not be the tighter limit.
+    const server = http.createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const pairs = (raw: string[]) => { const out: [string, string][] = []; for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]); return out; };
+        const pairs = (raw: string[]) => { const out: [string, string][] = []; for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]); return out; };
         received.push({ method: req.method ?? '', path: req.url ?? '', headers: pairs(req.rawHeaders), trailers: pairs(req.rawTrailers), body: new Uint8Array(Buffer.concat(chunks)) });
         const answer = () => {
           const body = Buffer.from(behaviour.body ?? '');
@@ -58,4 +60,41 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+const asBytes = (latin1: string) => new Uint8Array(Buffer.from(latin1, 'latin1'));
+
+/** The upstream servers of one scenario run, one per cluster it serves, in arrival order. */
+export class UpstreamSet {
+  private arrivals: { cluster: string; request: ReceivedRequest }[] = [];
+  private constructor(readonly servers: Map<string, RecordingUpstream>, readonly closed: number) {}
+
+  static async start(clusters: Record<string, UpstreamBehaviour>): Promise<UpstreamSet> {
+    const servers = new Map<string, RecordingUpstream>();
+    for (const [name, behaviour] of Object.entries(clusters)) servers.set(name, await RecordingUpstream.start(behaviour));
+    const set = new UpstreamSet(servers, await closedPort());
+    for (const [cluster, server] of servers) {
+      const push = server.received.push.bind(server.received);
+      server.received.push = (...items: ReceivedRequest[]) => { for (const request of items) set.arrivals.push({ cluster, request }); return push(...items); };
+    }
+    return set;
+  }
+
+  /** Each served cluster's port. */
+  ports(): Record<string, number> { return Object.fromEntries([...this.servers].map(([name, s]) => [name, s.port])); }
+
+  /** Everything received since the last call, as the comparison shows it. */
+  take(): UpstreamSeen[] {
+    const taken = this.arrivals.splice(0);
+    return taken.map(({ cluster, request }) => {
+      const host = request.headers.find(([k]) => k.toLowerCase() === 'host')?.[1] ?? '';
+      return {
+        cluster, method: request.method, path: request.path, authority: show(asBytes(host)),
+        headers: withoutIgnored(request.headers.filter(([k]) => k.toLowerCase() !== 'host').map(([k, v]) => [k, show(asBytes(v))]), IGNORED_UPSTREAM_HEADERS),
+        body: show(request.body),
+      };
+    });
+  }
+
+  async close(): Promise<void> { for (const s of this.servers.values()) await s.close(); }
 }

@@ -188,7 +188,7 @@ describe('traps mid-stream', () => {
     const second = await host.request();
     expect(second.status).toBe(503);
     expect(second.upstream).toBeUndefined();
-    expect(host.logs.messages('critical')[0]).toMatch(/Wasm VM failed: proxy_on_response_headers trapped: unreachable/);
+    expect(host.logs.messages('error')[0]).toMatch(/Function: proxy_on_response_headers failed: proxy_on_response_headers trapped: unreachable/);
   });
 
   it('fail open: streams pass as if the filter were absent', async () => {

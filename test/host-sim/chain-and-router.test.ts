@@ -149,6 +149,6 @@ describe('traps in debug builds', () => {
     expect(r.status).toBe(503);
     const source = readFileSync('test/fixtures/sdk-probe/index.ts', 'utf8').split('\n');
     const line = source.findIndex((l) => l.includes('unreachable();')) + 1;
-    expect(host.logs.messages('critical').join('\n')).toMatch(new RegExp(`proxy_on_response_headers trapped: unreachable \\(at .*test/fixtures/sdk-probe/index\\.ts:${line}:\\d+\\)`));
+    expect(host.logs.messages('error').join('\n')).toMatch(new RegExp(`proxy_on_response_headers trapped: unreachable \\(at .*test/fixtures/sdk-probe/index\\.ts:${line}:\\d+\\)`));
   });
 });
