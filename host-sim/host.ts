@@ -377,6 +377,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     }
     // Envoy marks its own callouts internal.
     const headers: [string, string][] = [...given, ['x-envoy-internal', 'true']];
+    if (request.timeoutMs > 0) headers.push(['x-envoy-expected-rq-timeout-ms', String(request.timeoutMs)]);
     if (request.body.length > 0 && !has('content-length')) headers.push(['content-length', String(request.body.length)]);
     const upstreamRequest: UpstreamRequest = { cluster: request.cluster, headers, body: request.body, trailers: request.trailers };
     const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : httpToServer(cluster.url!, upstreamRequest)))()

@@ -177,6 +177,14 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+const CONNECT_FAILURE_TEXT = 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure';
+
+/** Envoy's response code details for an upstream it could not reach. */
+function connectFailure(error: Error): string {
+  const refused = /ECONNREFUSED/.test(error.message) ? '|delayed_connect_error:_Connection_refused' : '';
+  return `upstream_reset_before_response_started{remote_connection_failure${refused}}`;
+}
+
 /**
  * The response headers as Envoy's HTTP/1 codec sends them: a response that ends without a body
  * gets `content-length: 0` unless its status forbids a body.
@@ -572,6 +580,10 @@ export class HttpStream {
         status === 404 ? RESPONSE_FLAG.NoRouteFound : RESPONSE_FLAG.NoClusterFound);
       return;
     }
+    // The router tells the upstream how long it will wait (the route's timeout).
+    if (!this.requestHeaders.some(([k]) => k === 'x-envoy-expected-rq-timeout-ms')) {
+      this.requestHeaders.push(['x-envoy-expected-rq-timeout-ms', String(this.host.routeTimeoutMs)]);
+    }
     const request: UpstreamRequest = {
       cluster: decision.cluster,
       headers: this.requestHeaders.map(([k, v]) => [k, v]),
@@ -586,7 +598,7 @@ export class HttpStream {
     try {
       answer = this.host.upstream(request);
     } catch (error) {
-      this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers', RESPONSE_FLAG.UpstreamConnectionFailure);
+      this.respondFromHost(503, connectFailure(error as Error), CONNECT_FAILURE_TEXT, RESPONSE_FLAG.UpstreamConnectionFailure);
       return;
     }
     const { response, kind } = answer;
@@ -603,7 +615,7 @@ export class HttpStream {
       (r) => { this.host.clock.cancel(timer as never); this.onUpstreamResponse(r); },
       (error) => {
         this.host.clock.cancel(timer as never);
-        this.respondFromHost(503, `upstream_reset_before_response_started{${(error as Error).message}}`, 'upstream connect error or disconnect/reset before headers', RESPONSE_FLAG.UpstreamConnectionFailure);
+        this.respondFromHost(503, connectFailure(error as Error), CONNECT_FAILURE_TEXT, RESPONSE_FLAG.UpstreamConnectionFailure);
       },
     );
     forget = this.host.track(work, kind);
@@ -695,10 +707,21 @@ export class HttpStream {
 
   // ---- completion --------------------------------------------------------------------------
 
+  /**
+   * What Envoy's connection manager does to the response after the filters: it drops the
+   * upstream's connection header and adds date and server (on_log sees them).
+   */
+  private encodeForClient(): void {
+    const headers = this.responseHeaders.filter(([k]) => k !== 'connection');
+    headers.push(['date', new Date(this.host.now()).toUTCString()], ['server', 'envoy']);
+    this.responseHeaders = headers;
+  }
+
   private complete(): void {
     if (this.finished) return;
     this.finished = true;
     this.host.clock.cancel(this.idleTimer as never);
+    if (!this.resetReason) this.encodeForClient();
     this.logging = true;
     for (const f of this.filters) if (!f.vm.failed) f.vm.call('proxy_on_log', f.contextId, f.contextId);
     this.logging = false;
@@ -787,7 +810,7 @@ export class HttpStream {
           case 'query': return encode.string(fullPath.includes('?') ? fullPath.slice(fullPath.indexOf('?') + 1) : '');
           case 'time': return encode.nanos(this.startedAt);
           case 'duration': return this.finished ? encode.nanos(this.host.now() - this.startedAt) : undefined;
-          case 'size': { const v = header(req, 'content-length'); return v === undefined ? undefined : encode.int(Number(v)); }
+          case 'size': { const v = header(req, 'content-length'); return encode.int(v === undefined ? this.requestBodySize : Number(v)); }
           case 'total_size': return encode.int(this.requestBodySize + headerBytes(req));
           case 'headers_bytes': return encode.int(headerBytes(req));
           default: return undefined;

@@ -52,17 +52,14 @@ export async function runScenario(scenario: Scenario): Promise<Verdict> {
   } finally {
     await upstreams.close();
   }
-  let differences: string[];
+  const differences = compare(envoy, hostSim, { logs: scenario.logs ?? true, mask: scenario.mask });
+  const unmet = expectations(scenario, envoy);
   if (scenario.split) {
-    // A random split agrees when both hosts land within the tolerance of the configured share.
     const { cluster, share: target, tolerance } = scenario.split;
-    differences = [];
     for (const [name, o] of [['envoy', envoy], ['host-sim', hostSim]] as const) {
       const s = share(o, cluster);
-      if (Math.abs(s - target) > tolerance) differences.push(`${name} sent ${(s * 100).toFixed(1)}% to ${cluster}, expected ${target * 100}% ± ${tolerance * 100}%`);
+      if (Math.abs(s - target) > tolerance) unmet.push(`${name} sent ${(s * 100).toFixed(1)}% to ${cluster}, expected ${target * 100}% ± ${tolerance * 100}%`);
     }
-  } else {
-    differences = compare(envoy, hostSim, { logs: scenario.logs ?? true });
   }
-  return { scenario, envoy, hostSim, differences, unmet: expectations(scenario, envoy) };
+  return { scenario, envoy, hostSim, differences, unmet };
 }

@@ -23,21 +23,20 @@ export interface Observation {
   loadError?: string;
   exchanges: Exchange[];
   metrics: Record<string, number>;
+  /** Prometheus sample lines of the scenario's families, sorted. */
+  prometheus: string[];
   /** The plugins' log lines as `level: message`, in the order written. */
   logs: string[];
 }
 
 /**
- * Response headers Envoy's connection manager and router add by themselves: the date and server,
- * the upstream time, and the framing of the client connection.
+ * Response headers whose values depend on when or how a request ran: the date, the upstream's
+ * time, and the framing of the connections.
  */
-export const IGNORED_RESPONSE_HEADERS = new Set(['date', 'server', 'x-envoy-upstream-service-time', 'transfer-encoding', 'connection', 'keep-alive']);
+export const IGNORED_RESPONSE_HEADERS = new Set(['date', 'x-envoy-upstream-service-time', 'transfer-encoding', 'connection', 'keep-alive']);
 
-/**
- * Request headers Envoy's router adds towards the upstream: forwarding information, the request
- * id (host-sim makes its own), the route timeout hint, and the framing of the upstream connection.
- */
-export const IGNORED_UPSTREAM_HEADERS = new Set(['x-forwarded-proto', 'x-request-id', 'x-envoy-expected-rq-timeout-ms', 'transfer-encoding', 'content-length', 'connection', 'keep-alive']);
+/** Request headers the upstream gets whose values are random (the request id) or framing. */
+export const IGNORED_UPSTREAM_HEADERS = new Set(['x-request-id', 'transfer-encoding', 'content-length', 'connection', 'keep-alive']);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -84,9 +83,18 @@ function diffValue(out: string[], what: string, envoy: unknown, hostSim: unknown
   if (JSON.stringify(envoy) !== JSON.stringify(hostSim)) out.push(`${what}: envoy ${short(envoy)} host-sim ${short(hostSim)}`);
 }
 
+/** Sample lines of the named families in a Prometheus text exposition, sorted. */
+export function prometheusSamples(text: string, families: string[]): string[] {
+  return text.split('\n')
+    .filter((line) => !line.startsWith('#') && families.some((f) => line.startsWith(`${f}{`) || line.startsWith(`${f} `)))
+    .sort();
+}
+
 /** Every difference between the two observations, one line each (empty when they agree). */
-export function compare(envoy: Observation, hostSim: Observation, options: { logs: boolean }): string[] {
+export function compare(envoy: Observation, hostSim: Observation, options: { logs: boolean; mask?: string[] }): string[] {
   const out: string[] = [];
+  const masks = (options.mask ?? []).map((m) => new RegExp(m, 'g'));
+  const masked = (lines: string[]) => lines.map((line) => masks.reduce((text, m) => text.replace(m, '<masked>'), line));
   if (Boolean(envoy.loadError) !== Boolean(hostSim.loadError)) {
     out.push(`configuration: envoy ${envoy.loadError ? `refused it (${envoy.loadError})` : 'accepted it'}, host-sim ${hostSim.loadError ? `refused it (${hostSim.loadError})` : 'accepted it'}`);
     return out;
@@ -104,6 +112,8 @@ export function compare(envoy: Observation, hostSim: Observation, options: { log
     for (let j = 0; j < m; j++) diffValue(out, `${at} upstream request ${j + 1}`, e.upstreams[j], h.upstreams[j]);
   }
   diffValue(out, 'metrics', envoy.metrics, hostSim.metrics);
-  if (options.logs) diffLogs(out, envoy.logs, hostSim.logs);
+  for (const line of missingFrom(envoy.prometheus, hostSim.prometheus)) out.push(`prometheus only in envoy: ${line}`);
+  for (const line of missingFrom(hostSim.prometheus, envoy.prometheus)) out.push(`prometheus only in host-sim: ${line}`);
+  if (options.logs) diffLogs(out, masked(envoy.logs), masked(hostSim.logs));
   return out;
 }

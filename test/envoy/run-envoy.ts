@@ -4,7 +4,7 @@
 import { localize } from './bootstrap.js';
 import { send } from './client.js';
 import { EnvoyProcess } from './envoy.js';
-import { show, withoutIgnored, IGNORED_RESPONSE_HEADERS, type Exchange, type Observation } from './observation.js';
+import { prometheusSamples, show, withoutIgnored, IGNORED_RESPONSE_HEADERS, type Exchange, type Observation } from './observation.js';
 import { bytesOf, scenarioBootstrap, type Scenario } from './scenario.js';
 import type { UpstreamSet } from './upstream.js';
 
@@ -20,7 +20,7 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
     envoy = await EnvoyProcess.start(bootstrap, { concurrency: scenario.workers ?? 2 });
   } catch (error) {
     const refused = String((error as Error).message).match(/Unable to create Wasm plugin[^\n]*|Failed to load Wasm[^\n]*|Wasm VM failed[^\n]*/);
-    if (refused) return { loadError: refused[0], exchanges: [], metrics: {}, logs: [] };
+    if (refused) return { loadError: refused[0], exchanges: [], metrics: {}, prometheus: [], logs: [] };
     throw error;
   }
   try {
@@ -32,7 +32,7 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
           method: request.method ?? 'GET',
           path: request.path ?? '/',
           authority: request.authority ?? 'example.com',
-          headers: (request.headers ?? []).map(([k, v]) => [k, bytesOf(v)]),
+          headers: (request.headers ?? []).map(([k, v]) => [k, bytesOf(v, i)]),
           body: request.body?.map(bytesOf),
           trailers: request.trailers?.map(([k, v]) => [k, bytesOf(v)]),
           contentLength: request.content_length,
@@ -55,7 +55,8 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
     const logs = envoy.logLines()
       .filter((l) => l.logger === 'wasm' && WASM_LOG.test(l.message))
       .map((l) => `${l.level}: ${l.message.replace(WASM_LOG, '')}`);
-    return { exchanges, metrics, logs };
+    const prometheus = scenario.prometheus ? prometheusSamples(await envoy.admin('/stats/prometheus'), scenario.prometheus) : [];
+    return { exchanges, metrics, prometheus, logs };
   } finally {
     await envoy.stop();
   }

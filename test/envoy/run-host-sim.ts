@@ -3,7 +3,7 @@
 // debug up (as the Envoy run sets).
 import { Host, PluginLoadError } from '../../host-sim/index.js';
 import { hostSimSetup } from './bootstrap.js';
-import { show, withoutIgnored, IGNORED_RESPONSE_HEADERS, type Exchange, type Observation } from './observation.js';
+import { prometheusSamples, show, withoutIgnored, IGNORED_RESPONSE_HEADERS, type Exchange, type Observation } from './observation.js';
 import { bytesOf, scenarioBootstrap, type Scenario } from './scenario.js';
 import type { UpstreamSet } from './upstream.js';
 
@@ -17,14 +17,14 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
     try {
       for (const plugin of setup.plugins) host.addPlugin(plugin);
     } catch (error) {
-      if (error instanceof PluginLoadError) return { loadError: error.message, exchanges: [], metrics: {}, logs: [] };
+      if (error instanceof PluginLoadError) return { loadError: error.message, exchanges: [], metrics: {}, prometheus: [], logs: [] };
       throw error;
     }
     const exchanges: Exchange[] = [];
     for (const request of scenario.requests) {
       for (let i = 0; i < (request.repeat ?? 1); i++) {
         if (request.after_ms) await host.advance(request.after_ms);
-        const headers: [string, Uint8Array][] = (request.headers ?? []).map(([k, v]) => [k.toLowerCase(), bytesOf(v)]);
+        const headers: [string, Uint8Array][] = (request.headers ?? []).map(([k, v]) => [k.toLowerCase(), bytesOf(v, i)]);
         if (request.body) {
           const length = request.body.reduce((n, c) => n + bytesOf(c).length, 0);
           headers.push(request.content_length ? ['content-length', bytesOf(String(length))] : ['transfer-encoding', bytesOf('chunked')]);
@@ -50,7 +50,8 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
       for (const metric of host.metrics.all()) if (metric.name.startsWith(prefix) && metric.kind !== 'histogram') metrics[metric.name] = Number(metric.value);
     }
     const logs = host.logs.entries.filter((e) => e.plugin !== '').map((e) => `${e.level}: ${e.message}`);
-    return { exchanges, metrics, logs };
+    const prometheus = scenario.prometheus ? prometheusSamples(host.prometheus(setup.statsTags), scenario.prometheus) : [];
+    return { exchanges, metrics, prometheus, logs };
   } finally {
     host.close();
   }

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { DIST_DIR, ROOT } from '../../cli/paths.js';
 import { BUILD_DIR } from '../support/compile.js';
+import { protoStruct } from '../../host-sim/attributes.js';
 import type { UpstreamBehaviour } from './upstream.js';
 import { readBootstrap } from './bootstrap.js';
 
@@ -13,8 +14,12 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 export const SCENARIOS_DIR = join(ROOT, 'test', 'envoy', 'scenarios');
 
-/** A header value or body chunk: text, or `{ hex }` bytes, or `{ repeat, times }`. */
-export type ByteSpec = string | { hex: string } | { repeat: string; times: number };
+/**
+ * A header value or body chunk: text (`{n}` becomes the number of the repetition), `{ hex }`
+ * bytes, `{ repeat, times }`, or `{ peer_metadata }`: Istio's x-envoy-peer-metadata encoding
+ * (base64 of a protobuf Struct) of an object.
+ */
+export type ByteSpec = string | { hex: string } | { repeat: string; times: number } | { peer_metadata: Record<string, unknown> };
 
 export interface PluginEntry {
   /** A filter of dist/ by name, `fixture:<name>` for test/.build/<name>.wasm. */
@@ -55,7 +60,7 @@ export interface Scenario {
   /** Envoy route entries (generated bootstraps; default: everything to `backend`). */
   routes?: Json[];
   /** What each cluster answers; every cluster named here is a real server in the Envoy run. */
-  clusters: Record<string, UpstreamBehaviour>;
+  clusters: Record<string, UpstreamBehaviour | null>;
   /** Extra top-level bootstrap fields (stats_config, ...). */
   bootstrap?: Json;
   requests: RequestEntry[];
@@ -63,16 +68,24 @@ export interface Scenario {
   metrics?: string[];
   /** Worker threads (Envoy's --concurrency, host-sim's workers); default 2. */
   workers?: number;
+  /** Metric families whose /stats/prometheus lines are compared (counters and gauges; histogram buckets hold timings). */
+  prometheus?: string[];
+  /**
+   * Regular expressions for values that are random or timing by nature (a request id, a
+   * duration): each match is replaced before comparing logs, so the rest of the line counts.
+   */
+  mask?: string[];
   /** Compare the plugins' log lines (default true). */
   logs?: boolean;
   /** Set when the scenario shows a listed difference (host-sim/README.md, "Where it knowingly differs"). */
   known_difference?: string;
-  /** Only the client response is compared statistically: the share of requests per upstream cluster. */
+  /** Besides agreeing, each host must send this share of the requests (± tolerance) to `cluster`. */
   split?: { cluster: string; share: number; tolerance: number };
 }
 
-export function bytesOf(spec: ByteSpec): Uint8Array {
-  if (typeof spec === 'string') return new TextEncoder().encode(spec);
+export function bytesOf(spec: ByteSpec, n = 0): Uint8Array {
+  if (typeof spec === 'string') return new TextEncoder().encode(spec.replaceAll('{n}', String(n)));
+  if ('peer_metadata' in spec) return new TextEncoder().encode(Buffer.from(protoStruct(spec.peer_metadata)).toString('base64'));
   if ('hex' in spec) return new Uint8Array(Buffer.from(spec.hex.replace(/\s+/g, ''), 'hex'));
   return new TextEncoder().encode(spec.repeat.repeat(spec.times));
 }

@@ -69,9 +69,10 @@ export class UpstreamSet {
   private arrivals: { cluster: string; request: ReceivedRequest }[] = [];
   private constructor(readonly servers: Map<string, RecordingUpstream>, readonly closed: number) {}
 
-  static async start(clusters: Record<string, UpstreamBehaviour>): Promise<UpstreamSet> {
+  /** A cluster given `null` has no server: connections to it are refused. */
+  static async start(clusters: Record<string, UpstreamBehaviour | null>): Promise<UpstreamSet> {
     const servers = new Map<string, RecordingUpstream>();
-    for (const [name, behaviour] of Object.entries(clusters)) servers.set(name, await RecordingUpstream.start(behaviour));
+    for (const [name, behaviour] of Object.entries(clusters)) if (behaviour) servers.set(name, await RecordingUpstream.start(behaviour));
     const set = new UpstreamSet(servers, await closedPort());
     for (const [cluster, server] of servers) {
       const push = server.received.push.bind(server.received);
