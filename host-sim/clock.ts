@@ -3,6 +3,9 @@
 
 export interface Timer { at: number; seq: number; fire: () => void; cancelled: boolean }
 
+/** Where the monotonic clock starts: one hour of uptime. */
+const MONOTONIC_ORIGIN_NS = 3_600_000_000_000n;
+
 export class VirtualClock {
   /** Milliseconds since the Unix epoch. */
   private nowMs: number;
@@ -20,8 +23,11 @@ export class VirtualClock {
   /** Wall-clock nanoseconds since the epoch, as proxy_get_current_time_nanoseconds returns. */
   nowNanos(): bigint { return BigInt(Math.round(this.nowMs * 1000)) * 1000n; }
 
-  /** Monotonic nanoseconds since the clock was created. */
-  monotonicNanos(): bigint { return BigInt(Math.round((this.nowMs - this.startMs) * 1000)) * 1000n; }
+  /**
+   * Monotonic nanoseconds, as a steady clock that has been running a while (Envoy's reads the
+   * machine's uptime; Go's runtime refuses a clock that reads zero).
+   */
+  monotonicNanos(): bigint { return MONOTONIC_ORIGIN_NS + BigInt(Math.round((this.nowMs - this.startMs) * 1000)) * 1000n; }
 
   /** Runs `fire` when the clock reaches now + `delayMs`. */
   schedule(delayMs: number, fire: () => void): Timer {

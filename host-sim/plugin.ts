@@ -66,6 +66,8 @@ export class Plugin implements VmOwner {
   readonly locator?: TrapLocator;
   /** One VM per worker; vms[i] serves the streams of worker i. */
   readonly vms: WasmVm[] = [];
+  /** The main thread's VM: configured like a worker's (its root context gets ticks), serves no stream. */
+  mainVm?: WasmVm;
   /** The root context id in each VM. */
   readonly rootContextIds = new Map<WasmVm, number>();
 
@@ -135,6 +137,8 @@ export class Plugin implements VmOwner {
     const canary = plugin.startVm('canary', env, true);
     canary.retired = true;
     host.retireVm(canary);
+    // Envoy's thread-local plugin has a copy on the main thread too.
+    plugin.mainVm = plugin.startVm('main', env, true);
     for (let w = 0; w < workers; w++) plugin.vms.push(plugin.startVm(`worker ${w}`, env, true));
     return plugin;
   }

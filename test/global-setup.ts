@@ -2,9 +2,11 @@
 import { join } from 'node:path';
 import { buildFilters, ROOT } from '../cli/build.js';
 import { envoyMissingReason } from './envoy/envoy.js';
-import { buildFixture, buildPortable } from './support/compile.js';
+import { buildFixture, buildGoFixture, buildPortable } from './support/compile.js';
 
-export async function buildTestModules(): Promise<void> {
+/** Every module the tests run; the Envoy tier's differential scenarios also run a Go SDK module. */
+export async function buildTestModules(options: { envoyTier: boolean }): Promise<void> {
+  if (options.envoyTier) await buildGoFixture();
   await buildFilters();
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe');
   await buildFixture(join('test', 'fixtures', 'sdk-probe', 'index.ts'), 'sdk-probe', 'debug');
@@ -21,5 +23,5 @@ export default async function setup(): Promise<void> {
   const missing = envoyMissingReason();
   if (missing && process.env.CI === 'true') throw new Error(`The Envoy tier must run in CI: ${missing}`);
   if (missing) console.log(`Envoy tier skipped: ${missing}`);
-  await buildTestModules();
+  await buildTestModules({ envoyTier: !missing });
 }

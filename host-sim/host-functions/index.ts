@@ -76,7 +76,7 @@ export function linkImports(vm: WasmVm, info: ModuleInfo, abi: AbiVersion, servi
   return imports as WebAssembly.Imports;
 }
 
-/** WASI functions newer than tier T1 link but report ENOSYS. */
+/** WASI functions host-sim does not implement link but report ENOSYS (as Envoy's stubs do). */
 function notSupported(): number { return 52; }
 
 /**

@@ -5,7 +5,7 @@ import type { HostServices } from './services.js';
 
 const RANDOM_GET_MAX = 65536;
 
-/** The WASI functions Envoy provides, with its behaviour (tier T1; later tiers answer ENOSYS). */
+/** The WASI functions Envoy 1.40 provides, with its behaviour (tiers T1 and T2; the others answer ENOSYS). */
 export function wasiFunctions(vm: WasmVm, services: HostServices, environment: Record<string, string>) {
   const envEntries = () => Object.entries(environment).map(([k, v]) => new TextEncoder().encode(`${k}=${v}\0`));
   return {
@@ -70,6 +70,13 @@ export function wasiFunctions(vm: WasmVm, services: HostServices, environment: R
     proc_exit(code: number): void {
       // Envoy returns without a word at info level: the module is expected to trap right after.
       vm.hostLog('debug', `wasi proc_exit(${code})`);
+    },
+    // Tier T2 (cpp-host since 2024-12, in Envoy 1.40): Go's wasip1 runtime needs these.
+    sched_yield(): number { return WasiErrno.SUCCESS; },
+    poll_oneoff(_in: number, _out: number, _subscriptions: number, neventsPtr: number): number {
+      // Envoy never sleeps a VM: no event is ready.
+      vm.setU32(neventsPtr, 0);
+      return WasiErrno.SUCCESS;
     },
     path_open(): number { return WasiErrno.NOENT; },
     fd_prestat_get(): number { return WasiErrno.BADF; },

@@ -18,6 +18,9 @@ export interface Verdict {
 
 function expectations(scenario: Scenario, observation: Observation): string[] {
   const out: string[] = [];
+  if (Boolean(scenario.refused) !== Boolean(observation.loadError)) {
+    return [scenario.refused ? 'the configuration was accepted, expected a refusal' : `the configuration was refused: ${observation.loadError}`];
+  }
   let index = 0;
   for (const request of scenario.requests) {
     for (let i = 0; i < (request.repeat ?? 1); i++, index++) {

@@ -119,7 +119,7 @@ export class EnvoyProcess {
 
   /** Custom (wasm) metrics from /stats, by name (Envoy strips the wasmcustom. prefix there). */
   async stats(filter = ''): Promise<Map<string, number>> {
-    const text = await this.admin(`/stats?usedonly&filter=${encodeURIComponent(filter)}`);
+    const text = await this.admin(`/stats?filter=${encodeURIComponent(filter)}`);
     const out = new Map<string, number>();
     for (const line of text.split('\n')) {
       const colon = line.lastIndexOf(': ');

@@ -10,7 +10,7 @@ if (missing) {
   console.error(`Envoy tier cannot run: ${missing}`);
   process.exit(1);
 }
-await buildTestModules();
+await buildTestModules({ envoyTier: true });
 const only = process.argv.slice(2);
 const scenarios = loadScenarios().filter((s) => only.length === 0 || only.some((o) => s.id.includes(o)));
 let agree = 0;

@@ -25,7 +25,9 @@ export interface Observation {
   metrics: Record<string, number>;
   /** Prometheus sample lines of the scenario's families, sorted. */
   prometheus: string[];
-  /** The plugins' log lines as `level: message`, in the order written. */
+  /** The plugins' log lines while the VMs started (`level: message`; workers start in no fixed order). */
+  startupLogs: string[];
+  /** The plugins' log lines while requests ran, in the order written. */
   logs: string[];
 }
 
@@ -68,13 +70,13 @@ function missingFrom(a: string[], b: string[]): string[] {
   return a.filter((line) => { const n = left.get(line) ?? 0; if (n > 0) { left.set(line, n - 1); return false; } return true; });
 }
 
-/** Log lines each host wrote and the other did not, or the first place their order differs. */
-function diffLogs(out: string[], envoy: string[], hostSim: string[]): void {
+/** Log lines each host wrote and the other did not, or (when `ordered`) the first place their order differs. */
+function diffLogs(out: string[], envoy: string[], hostSim: string[], ordered: boolean, when: string): void {
   const onlyEnvoy = missingFrom(envoy, hostSim);
   const onlyHostSim = missingFrom(hostSim, envoy);
-  for (const line of onlyEnvoy) out.push(`log only in envoy: ${short(line)}`);
-  for (const line of onlyHostSim) out.push(`log only in host-sim: ${short(line)}`);
-  if (onlyEnvoy.length || onlyHostSim.length) return;
+  for (const line of onlyEnvoy) out.push(`${when} log only in envoy: ${short(line)}`);
+  for (const line of onlyHostSim) out.push(`${when} log only in host-sim: ${short(line)}`);
+  if (onlyEnvoy.length || onlyHostSim.length || !ordered) return;
   const at = envoy.findIndex((line, i) => line !== hostSim[i]);
   if (at >= 0) out.push(`logs in another order from line ${at + 1}: envoy ${short(envoy[at])} host-sim ${short(hostSim[at])}`);
 }
@@ -111,9 +113,13 @@ export function compare(envoy: Observation, hostSim: Observation, options: { log
     const m = Math.max(e.upstreams.length, h.upstreams.length);
     for (let j = 0; j < m; j++) diffValue(out, `${at} upstream request ${j + 1}`, e.upstreams[j], h.upstreams[j]);
   }
-  diffValue(out, 'metrics', envoy.metrics, hostSim.metrics);
+  const sorted = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
+  diffValue(out, 'metrics', sorted(envoy.metrics), sorted(hostSim.metrics));
   for (const line of missingFrom(envoy.prometheus, hostSim.prometheus)) out.push(`prometheus only in envoy: ${line}`);
   for (const line of missingFrom(hostSim.prometheus, envoy.prometheus)) out.push(`prometheus only in host-sim: ${line}`);
-  if (options.logs) diffLogs(out, masked(envoy.logs), masked(hostSim.logs));
+  if (options.logs) {
+    diffLogs(out, masked(envoy.startupLogs), masked(hostSim.startupLogs), false, 'startup');
+    diffLogs(out, masked(envoy.logs), masked(hostSim.logs), true, 'request');
+  }
   return out;
 }

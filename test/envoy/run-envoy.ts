@@ -20,10 +20,14 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
     envoy = await EnvoyProcess.start(bootstrap, { concurrency: scenario.workers ?? 2 });
   } catch (error) {
     const refused = String((error as Error).message).match(/Unable to create Wasm plugin[^\n]*|Failed to load Wasm[^\n]*|Wasm VM failed[^\n]*/);
-    if (refused) return { loadError: refused[0], exchanges: [], metrics: {}, prometheus: [], logs: [] };
+    if (refused) return { loadError: refused[0], exchanges: [], metrics: {}, prometheus: [], startupLogs: [], logs: [] };
     throw error;
   }
   try {
+    const wasmLogs = () => envoy.logLines()
+      .filter((l) => l.logger === 'wasm' && WASM_LOG.test(l.message))
+      .map((l) => `${l.level}: ${l.message.replace(WASM_LOG, '')}`);
+    const startupLogs = wasmLogs();
     const exchanges: Exchange[] = [];
     for (const request of scenario.requests) {
       for (let i = 0; i < (request.repeat ?? 1); i++) {
@@ -50,13 +54,12 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
     }
     const metrics: Record<string, number> = {};
     for (const prefix of scenario.metrics ?? []) {
-      for (const [name, value] of await envoy.stats(`^${escapeRegex(prefix)}`)) metrics[name] = value;
+      // /stats shows custom metrics under Envoy's wasmcustom. namespace.
+      for (const [name, value] of await envoy.stats(`^wasmcustom\\.${escapeRegex(prefix)}`)) metrics[name.replace(/^wasmcustom\./, '')] = value;
     }
-    const logs = envoy.logLines()
-      .filter((l) => l.logger === 'wasm' && WASM_LOG.test(l.message))
-      .map((l) => `${l.level}: ${l.message.replace(WASM_LOG, '')}`);
+    const logs = wasmLogs().slice(startupLogs.length);
     const prometheus = scenario.prometheus ? prometheusSamples(await envoy.admin('/stats/prometheus'), scenario.prometheus) : [];
-    return { exchanges, metrics, prometheus, logs };
+    return { exchanges, metrics, prometheus, startupLogs: startupLogs.sort(), logs };
   } finally {
     await envoy.stop();
   }

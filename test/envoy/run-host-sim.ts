@@ -17,9 +17,11 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
     try {
       for (const plugin of setup.plugins) host.addPlugin(plugin);
     } catch (error) {
-      if (error instanceof PluginLoadError) return { loadError: error.message, exchanges: [], metrics: {}, prometheus: [], logs: [] };
+      if (error instanceof PluginLoadError) return { loadError: error.message, exchanges: [], metrics: {}, prometheus: [], startupLogs: [], logs: [] };
       throw error;
     }
+    const pluginLogs = () => host.logs.entries.filter((e) => e.plugin !== '').map((e) => `${e.level}: ${e.message}`);
+    const startupLogs = pluginLogs();
     const exchanges: Exchange[] = [];
     for (const request of scenario.requests) {
       for (let i = 0; i < (request.repeat ?? 1); i++) {
@@ -49,9 +51,9 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
     for (const prefix of scenario.metrics ?? []) {
       for (const metric of host.metrics.all()) if (metric.name.startsWith(prefix) && metric.kind !== 'histogram') metrics[metric.name] = Number(metric.value);
     }
-    const logs = host.logs.entries.filter((e) => e.plugin !== '').map((e) => `${e.level}: ${e.message}`);
+    const logs = pluginLogs().slice(startupLogs.length);
     const prometheus = scenario.prometheus ? prometheusSamples(host.prometheus(setup.statsTags), scenario.prometheus) : [];
-    return { exchanges, metrics, prometheus, logs };
+    return { exchanges, metrics, prometheus, startupLogs: startupLogs.sort(), logs };
   } finally {
     host.close();
   }

@@ -66,6 +66,8 @@ export interface Scenario {
   requests: RequestEntry[];
   /** Metric name prefixes whose values are compared after the last request. */
   metrics?: string[];
+  /** The plugin configuration must be refused (Envoy then fails to start). */
+  refused?: boolean;
   /** Worker threads (Envoy's --concurrency, host-sim's workers); default 2. */
   workers?: number;
   /** Metric families whose /stats/prometheus lines are compared (counters and gauges; histogram buckets hold timings). */

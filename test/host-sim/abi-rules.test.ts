@@ -117,14 +117,15 @@ describe('start functions', () => {
       (func (export "_initialize") (drop (call $log (i32.const 2) (i32.const 100) (i32.const 10))))
       (func (export "main") (param i32 i32) (result i32) (drop (call $log (i32.const 2) (i32.const 110) (i32.const 4))) (i32.const 0))`, '')) });
     // base, canary and one worker each start the module.
-    expect(host.logs.messages('info')).toEqual(['initialize', 'main', 'initialize', 'main', 'initialize', 'main']);
+    // base, canary, main thread, one worker
+    expect(host.logs.messages('info')).toEqual(['initialize', 'main', 'initialize', 'main', 'initialize', 'main', 'initialize', 'main']);
   });
 
   it('runs _start when there is no _initialize', async () => {
     const host = newHost();
     host.addPlugin({ name: 'command', module: await wat(logging(`
       (func (export "_start") (drop (call $log (i32.const 2) (i32.const 116) (i32.const 5))))`, '')) });
-    expect(host.logs.messages('info')).toEqual(['start', 'start', 'start']);
+    expect(host.logs.messages('info')).toEqual(['start', 'start', 'start', 'start']);
   });
 
   it('traps a start function that calls anything but proxy_log and WASI (restricted_callback)', async () => {

@@ -47,3 +47,23 @@ export async function buildPortable(source: string, name: string, sdk: 'proxy-ru
   }
   return out;
 }
+
+/**
+ * Builds the Go SDK fixture (test/fixtures/go-filter) with Go's own wasip1 target, so the
+ * differential scenarios run a module our SDK did not build. Needs Go 1.24 or newer.
+ */
+export async function buildGoFixture(): Promise<string> {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const out = join(BUILD_DIR, 'go-filter.wasm');
+  try {
+    await run('go', ['build', '-buildmode=c-shared', '-o', out, '.'], {
+      cwd: join(ROOT, 'test', 'fixtures', 'go-filter'),
+      env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm' },
+    });
+  } catch (error) {
+    const e = error as { code?: string; stderr?: string; message: string };
+    if (e.code === 'ENOENT') throw new Error('building test/fixtures/go-filter needs Go 1.24 or newer on PATH (https://go.dev/dl)');
+    throw new Error(`go build of test/fixtures/go-filter failed: ${e.stderr ?? e.message}`);
+  }
+  return out;
+}
