@@ -1,52 +1,137 @@
 // The README's first command: build every filter and tell the story of requests flowing through
-// all four, chained as a platform team would chain them in Envoy.
+// all four, chained as a platform team would chain them in Envoy — in host-sim, or (--envoy)
+// through real Envoy with the same chain, routes and upstreams.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { statsTagsFor, telemetryLabels } from './stats-tags.js';
-import { Host, type RequestSpec, type StreamResult } from '../host-sim/index.js';
+import { Host, type RequestSpec } from '../host-sim/index.js';
 import { protoStruct } from '../host-sim/attributes.js';
 import { buildFilters, DIST_DIR } from './build.js';
+import { wasmFilter } from './envoy-config.js';
+import { send as sendRaw } from './envoy/client.js';
+import { EnvoyProcess } from './envoy/process.js';
 
-const header = (r: StreamResult, name: string) => r.headers.find(([k]) => k === name)?.[1];
+const TELEMETRY = { labels: ['reporter', 'source_app', 'destination_app', 'response_code', 'response_flags'], access_log: false };
+const NODE = { id: 'reviews', metadata: { WORKLOAD_NAME: 'reviews-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'reviews', version: 'v1' } } };
+const UPSTREAMS: Record<string, string> = { 'reviews-v1': 'reviews v1', 'reviews-canary': 'reviews v2 (canary)' };
+const CHAIN: { filter: string; configuration: Record<string, unknown> }[] = [
+  { filter: 'access-control', configuration: {
+    policies: [{ name: 'no-admin', action: 'DENY', rules: [{ name: 'admin', to: [{ operation: { paths: ['/admin/{**}'] } }] }] }] } },
+  { filter: 'rate-quota', configuration: {
+    dimensions: { user: [{ header: 'x-user' }, { constant: 'anonymous' }] },
+    quotas: [{ name: 'per_user', dimensions: ['user'], max_amount: 3, valid_duration: '10s' }] } },
+  { filter: 'header-routing', configuration: {
+    echo_header: 'x-route-decision',
+    rules: [{ name: 'canary-testers', match: { cookies: [{ name: 'tester', exact: 'yes' }] }, targets: [{ cluster: 'reviews-canary' }] }] } },
+  { filter: 'telemetry', configuration: TELEMETRY },
+];
 
-export async function runDemo(say: (line: string) => void): Promise<void> {
-  say('Building the filters ...');
-  await buildFilters([], { debug: false, progress: (line) => say(`  ${line}`) });
+interface Answer { status: number; headers: [string, string][]; body: string; who: string }
 
-  const telemetryConfig = { labels: ['reporter', 'source_app', 'destination_app', 'response_code', 'response_flags'], access_log: false };
+/** Where the story runs: host-sim, or real Envoy. */
+interface Proxy {
+  send(spec: RequestSpec): Promise<Answer>;
+  /** Lets time pass (virtual in host-sim, real in Envoy). */
+  wait(ms: number): Promise<void>;
+  prometheus(): Promise<string>;
+  close(): Promise<void>;
+}
+
+function hostSimProxy(): Proxy {
   const host = new Host({
-    node: { id: 'reviews', metadata: { WORKLOAD_NAME: 'reviews-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'reviews', version: 'v1' } } },
-    clusters: {
-      'reviews-v1': () => ({ status: 200, body: 'reviews v1' }),
-      'reviews-canary': () => ({ status: 200, body: 'reviews v2 (canary)' }),
-    },
+    node: NODE,
+    clusters: Object.fromEntries(Object.entries(UPSTREAMS).map(([name, body]) => [name, () => ({ status: 200, body })])),
     routes: [
       { name: 'picked', match: { prefix: '/', headers: [{ name: 'x-route-cluster', present: true }] }, clusterHeader: 'x-route-cluster' },
       { name: 'default', match: { prefix: '/' }, cluster: 'reviews-v1' },
     ],
   });
-  const filter = (name: string) => join(DIST_DIR, `${name}.wasm`);
-  host.addPlugin({ module: filter('access-control'), rootId: 'access-control', configuration: {
-    policies: [{ name: 'no-admin', action: 'DENY', rules: [{ name: 'admin', to: [{ operation: { paths: ['/admin/{**}'] } }] }] }],
-  } });
-  host.addPlugin({ module: filter('rate-quota'), rootId: 'rate-quota', configuration: {
-    dimensions: { user: [{ header: 'x-user' }, { constant: 'anonymous' }] },
-    quotas: [{ name: 'per_user', dimensions: ['user'], max_amount: 3, valid_duration: '10s' }],
-  } });
-  host.addPlugin({ module: filter('header-routing'), rootId: 'header-routing', configuration: {
-    echo_header: 'x-route-decision',
-    rules: [{ name: 'canary-testers', match: { cookies: [{ name: 'tester', exact: 'yes' }] }, targets: [{ cluster: 'reviews-canary' }] }],
-  } });
-  host.addPlugin({ module: filter('telemetry'), rootId: 'telemetry', configuration: telemetryConfig });
+  for (const { filter, configuration } of CHAIN) host.addPlugin({ module: join(DIST_DIR, `${filter}.wasm`), rootId: filter, configuration });
+  return {
+    async send(spec) {
+      const r = await host.request(spec);
+      const who = r.localReply ? `answered by ${r.localReply.plugin} (${r.localReply.details})` : `served by cluster ${r.upstream?.cluster}`;
+      return { status: r.status, headers: r.headers, body: r.body, who };
+    },
+    wait: (ms) => host.advance(ms),
+    prometheus: async () => host.prometheus(statsTagsFor(telemetryLabels(TELEMETRY))),
+    close: async () => host.close(),
+  };
+}
 
+async function envoyProxy(): Promise<Proxy> {
+  // Each upstream names itself, so the story can tell which cluster answered.
+  const servers = await Promise.all(Object.entries(UPSTREAMS).map(async ([name, body]) => {
+    const server = http.createServer((_req, res) => res.writeHead(200, { 'x-demo-cluster': name, 'content-type': 'text/plain' }).end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { name, server, port: (server.address() as AddressInfo).port };
+  }));
+  const cluster = (name: string, port: number) => ({ name, type: 'STATIC', connect_timeout: '1s',
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] } });
+  const bootstrap = {
+    node: NODE,
+    stats_config: { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(TELEMETRY)) },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+    static_resources: {
+      listeners: [{ name: 'ingress', address: { socket_address: { address: '127.0.0.1', port_value: 0 } }, filter_chains: [{ filters: [{
+        name: 'envoy.filters.network.http_connection_manager',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+          stat_prefix: 'ingress_http',
+          route_config: { name: 'reviews', virtual_hosts: [{ name: 'reviews', domains: ['*'], routes: [
+            { match: { prefix: '/', headers: [{ name: 'x-route-cluster', present_match: true }] }, route: { cluster_header: 'x-route-cluster' } },
+            { match: { prefix: '/' }, route: { cluster: 'reviews-v1' } },
+          ] }] },
+          http_filters: [
+            ...CHAIN.map(({ filter, configuration }) => wasmFilter({ filter, configuration, modulePath: join(DIST_DIR, `${filter}.wasm`) })),
+            { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+          ],
+        },
+      }] }] }],
+      clusters: servers.map((s) => cluster(s.name, s.port)),
+    },
+  };
+  const envoy = await EnvoyProcess.start(bootstrap);
+  const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
+  return {
+    async send(spec) {
+      const headers = Object.entries((spec.headers ?? {}) as Record<string, string>).map(([k, v]) => [k, new TextEncoder().encode(v)] as [string, Uint8Array]);
+      const r = await sendRaw(envoy.port, { method: spec.method ?? 'GET', path: spec.path ?? '/', authority: 'reviews', headers });
+      const list = r.headers.map(([k, v]) => [k, text(v)] as [string, string]);
+      const cluster = list.find(([k]) => k === 'x-demo-cluster')?.[1];
+      return { status: r.status, headers: list, body: text(r.body), who: cluster ? `served by cluster ${cluster}` : 'answered by Envoy (a filter or the router)' };
+    },
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    prometheus: () => envoy.admin('/stats/prometheus'),
+    async close() {
+      await envoy.stop();
+      for (const s of servers) s.server.close();
+    },
+  };
+}
+
+export async function runDemo(say: (line: string) => void, options: { envoy?: boolean } = {}): Promise<void> {
+  say('Building the filters ...');
+  await buildFilters([], { debug: false, progress: (line) => say(`  ${line}`) });
+  const proxy = options.envoy ? await envoyProxy() : hostSimProxy();
+  try {
+    await tell(proxy, say, options.envoy ? 'real Envoy' : 'host-sim');
+  } finally {
+    await proxy.close();
+  }
+}
+
+async function tell(proxy: Proxy, say: (line: string) => void, where: string): Promise<void> {
+  const header = (r: Answer, name: string) => r.headers.find(([k]) => k === name)?.[1];
   say('');
-  say('Chain: access-control -> rate-quota -> header-routing -> telemetry -> router');
+  say(`Chain (in ${where}): access-control -> rate-quota -> header-routing -> telemetry -> router`);
   say('  access-control denies /admin/**; rate-quota allows 3 requests per user per 10 s;');
   say('  header-routing pins testers (cookie tester=yes) to the canary; telemetry counts everything.');
   const peer = Buffer.from(protoStruct({ WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'productpage' } })).toString('base64');
   const send = async (title: string, spec: RequestSpec) => {
-    const r = await host.request({ ...spec, headers: { 'x-envoy-peer-metadata': peer, ...(spec.headers as Record<string, string>) } });
-    const who = r.localReply ? `answered by ${r.localReply.plugin} (${r.localReply.details})` : `served by cluster ${r.upstream?.cluster}`;
-    say(`  ${title.padEnd(44)} -> ${r.status} ${who}`);
+    const r = await proxy.send({ ...spec, headers: { 'x-envoy-peer-metadata': peer, ...(spec.headers as Record<string, string>) } });
+    say(`  ${title.padEnd(44)} -> ${r.status} ${r.who}`);
     return r;
   };
 
@@ -62,7 +147,7 @@ export async function runDemo(say: (line: string) => void): Promise<void> {
 
   say('');
   say('3. A burst from one user is rate limited');
-  let limited: StreamResult | undefined;
+  let limited: Answer | undefined;
   for (let i = 1; i <= 4; i++) {
     const r = await send(`GET /reviews/${i} as carol (#${i})`, { path: `/reviews/${i}`, headers: { 'x-user': 'carol' } });
     if (r.status === 429) limited = r;
@@ -70,7 +155,7 @@ export async function runDemo(say: (line: string) => void): Promise<void> {
   if (limited) {
     say(`     x-ratelimit-limit: ${header(limited, 'x-ratelimit-limit')}, x-ratelimit-remaining: ${header(limited, 'x-ratelimit-remaining')}, retry-after: ${header(limited, 'retry-after')}`);
   }
-  await host.advance(4_000);
+  await proxy.wait(4_000);
   await send('4 s later, carol again (a token came back)', { path: '/reviews/5', headers: { 'x-user': 'carol' } });
 
   say('');
@@ -80,8 +165,6 @@ export async function runDemo(say: (line: string) => void): Promise<void> {
 
   say('');
   say('5. What telemetry reported (Prometheus, with the stats_tags `wfk stats-tags` generates)');
-  const metrics = host.prometheus(statsTagsFor(telemetryLabels(telemetryConfig)))
-    .split('\n').filter((l) => l.startsWith('istio_requests_total'));
+  const metrics = (await proxy.prometheus()).split('\n').filter((l) => l.startsWith('istio_requests_total'));
   for (const line of metrics) say(`  ${line}`);
-  host.close();
 }

@@ -1,7 +1,7 @@
 // Builds every module the tests run, once per test run, and says whether the Envoy tier runs.
 import { join } from 'node:path';
 import { buildFilters, ROOT } from '../cli/build.js';
-import { envoyMissingReason } from './envoy/envoy.js';
+import { envoyMissingReason } from '../cli/envoy/process.js';
 import { buildFixture, buildGoFixture, buildPortable } from './support/compile.js';
 
 /** Every module the tests run; the Envoy tier's differential scenarios also run a Go SDK module. */

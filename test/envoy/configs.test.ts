@@ -9,7 +9,7 @@ import { FILTERS_DIR, listFilters, ROOT } from '../../cli/build.js';
 import { envoyBootstrap } from '../../cli/envoy-config.js';
 import { clusterNames, localize, readBootstrap } from './bootstrap.js';
 import { runScenario } from './differential.js';
-import { envoyMissingReason, validateBootstrap } from './envoy.js';
+import { envoyMissingReason, validateBootstrap } from '../../cli/envoy/process.js';
 import type { Scenario } from './scenario.js';
 import { closedPort } from './upstream.js';
 

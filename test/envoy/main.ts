@@ -2,7 +2,7 @@
 // then `N/M scenarios agree`. Exits non-zero when a scenario differs that is not a listed difference.
 import { buildTestModules } from '../global-setup.js';
 import { runScenario } from './differential.js';
-import { envoyMissingReason } from './envoy.js';
+import { envoyMissingReason } from '../../cli/envoy/process.js';
 import { loadScenarios } from './scenario.js';
 
 const missing = envoyMissingReason();

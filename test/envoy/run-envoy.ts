@@ -2,8 +2,8 @@
 // and upstream addresses substituted, the requests over a raw socket, then the plugins'
 // metrics from /stats and their log lines.
 import { localize } from './bootstrap.js';
-import { send } from './client.js';
-import { EnvoyProcess } from './envoy.js';
+import { send } from '../../cli/envoy/client.js';
+import { EnvoyProcess } from '../../cli/envoy/process.js';
 import { prometheusSamples, show, withoutIgnored, IGNORED_RESPONSE_HEADERS, type Exchange, type Observation } from './observation.js';
 import { bytesOf, scenarioBootstrap, type Scenario } from './scenario.js';
 import type { UpstreamSet } from './upstream.js';

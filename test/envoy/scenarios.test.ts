@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../cli/paths.js';
 import { runScenario } from './differential.js';
-import { envoyMissingReason } from './envoy.js';
+import { envoyMissingReason } from '../../cli/envoy/process.js';
 import { loadScenarios } from './scenario.js';
 
 const listed = readFileSync(join(ROOT, 'host-sim', 'README.md'), 'utf8').split('## Where it knowingly differs')[1] ?? '';

