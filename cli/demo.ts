@@ -8,7 +8,7 @@ import { statsTagsFor, telemetryLabels } from './stats-tags.js';
 import { Host, type RequestSpec } from '../host-sim/index.js';
 import { protoStruct } from '../host-sim/attributes.js';
 import { buildFilters, DIST_DIR } from './build.js';
-import { wasmFilter } from './envoy-config.js';
+import { cluster, httpBootstrap, wasmFilter } from './envoy-config.js';
 import { send as sendRaw } from './envoy/client.js';
 import { EnvoyProcess } from './envoy/process.js';
 
@@ -67,30 +67,19 @@ async function envoyProxy(): Promise<Proxy> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return { name, server, port: (server.address() as AddressInfo).port };
   }));
-  const cluster = (name: string, port: number) => ({ name, type: 'STATIC', connect_timeout: '1s',
-    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] } });
   const bootstrap = {
     node: NODE,
     stats_config: { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(TELEMETRY)) },
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-    static_resources: {
-      listeners: [{ name: 'ingress', address: { socket_address: { address: '127.0.0.1', port_value: 0 } }, filter_chains: [{ filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-          stat_prefix: 'ingress_http',
-          route_config: { name: 'reviews', virtual_hosts: [{ name: 'reviews', domains: ['*'], routes: [
-            { match: { prefix: '/', headers: [{ name: 'x-route-cluster', present_match: true }] }, route: { cluster_header: 'x-route-cluster' } },
-            { match: { prefix: '/' }, route: { cluster: 'reviews-v1' } },
-          ] }] },
-          http_filters: [
-            ...CHAIN.map(({ filter, configuration }) => wasmFilter({ filter, configuration, modulePath: join(DIST_DIR, `${filter}.wasm`) })),
-            { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
-          ],
-        },
-      }] }] }],
-      clusters: servers.map((s) => cluster(s.name, s.port)),
-    },
+    ...httpBootstrap({
+      admin: { address: '127.0.0.1', port: 0 }, listener: { address: '127.0.0.1', port: 0 },
+      routeName: 'reviews', virtualHost: 'reviews',
+      routes: [
+        { match: { prefix: '/', headers: [{ name: 'x-route-cluster', present_match: true }] }, route: { cluster_header: 'x-route-cluster' } },
+        { match: { prefix: '/' }, route: { cluster: 'reviews-v1' } },
+      ],
+      filters: CHAIN.map(({ filter, configuration }) => wasmFilter({ filter, configuration, modulePath: join(DIST_DIR, `${filter}.wasm`) })),
+      clusters: servers.map((s) => cluster(s.name, '127.0.0.1', s.port, false, 'STATIC')),
+    }),
   };
   const envoy = await EnvoyProcess.start(bootstrap);
   const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();

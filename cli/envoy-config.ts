@@ -12,15 +12,25 @@ const ISTIO_PRIORITY: Record<string, number> = { 'access-control': 20, 'rate-quo
 
 export interface EnvoyConfigOptions {
   filter: string;
-  configuration: Record<string, unknown>;
+  /** An object (sent as JSON) or the configuration text; none leaves the field out. */
+  configuration?: Record<string, unknown> | string;
   /** Path of the module inside the proxy (default /etc/envoy/wasm/<filter>.wasm). */
   modulePath?: string;
   failOpen?: boolean;
+  /** Envoy's plugin name, root id and vm id (each defaults to the filter's name). */
+  name?: string;
+  rootId?: string;
+  vmId?: string;
 }
 
-function cluster(name: string, address: string, port: number, http2 = false): Record<string, unknown> {
+type Json = Record<string, unknown>;
+
+export const ROUTER_FILTER = { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } };
+
+/** A cluster of one endpoint; STRICT_DNS resolves a name, STATIC takes an IP. */
+export function cluster(name: string, address: string, port: number, http2 = false, type: 'STRICT_DNS' | 'STATIC' = 'STRICT_DNS'): Json {
   return {
-    name, type: 'STRICT_DNS', connect_timeout: '1s',
+    name, type, connect_timeout: '1s',
     ...(http2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
       '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } } } : {}),
     load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address, port_value: port } } } }] }] },
@@ -28,22 +38,59 @@ function cluster(name: string, address: string, port: number, http2 = false): Re
 }
 
 /** The wasm filter stanza for an HTTP connection manager. */
-export function wasmFilter(options: EnvoyConfigOptions): Record<string, unknown> {
+export function wasmFilter(options: EnvoyConfigOptions): Json {
+  const { configuration } = options;
   return {
     name: 'envoy.filters.http.wasm',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
       config: {
-        name: options.filter,
-        root_id: options.filter,
+        name: options.name ?? options.filter,
+        root_id: options.rootId ?? options.filter,
         fail_open: options.failOpen ?? false,
         vm_config: {
-          vm_id: options.filter,
+          vm_id: options.vmId ?? options.filter,
           runtime: 'envoy.wasm.runtime.v8',
           code: { local: { filename: options.modulePath ?? `/etc/envoy/wasm/${options.filter}.wasm` } },
         },
-        configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: JSON.stringify(options.configuration) },
+        ...(configuration === undefined ? {} : { configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue',
+          value: typeof configuration === 'string' ? configuration : JSON.stringify(configuration) } }),
       },
+    },
+  };
+}
+
+export interface HttpBootstrapOptions {
+  admin: { address: string; port: number };
+  listener: { address: string; port: number };
+  routeName: string;
+  virtualHost: string;
+  routes: Json[];
+  /** The HTTP filters before the router. */
+  filters: Json[];
+  clusters: Json[];
+}
+
+/** A static bootstrap: admin, one HTTP listener with one virtual host, the filters then the router, the clusters. */
+export function httpBootstrap(o: HttpBootstrapOptions): Json {
+  const socket = (where: { address: string; port: number }) => ({ socket_address: { address: where.address, port_value: where.port } });
+  return {
+    admin: { address: socket(o.admin) },
+    static_resources: {
+      listeners: [{
+        name: 'ingress',
+        address: socket(o.listener),
+        filter_chains: [{ filters: [{
+          name: 'envoy.filters.network.http_connection_manager',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+            stat_prefix: 'ingress_http',
+            route_config: { name: o.routeName, virtual_hosts: [{ name: o.virtualHost, domains: ['*'], routes: o.routes }] },
+            http_filters: [...o.filters, ROUTER_FILTER],
+          },
+        }] }],
+      }],
+      clusters: o.clusters,
     },
   };
 }
@@ -88,7 +135,10 @@ function jwtAuthn(configuration: Record<string, unknown>): { filter: Record<stri
   return { filter, jwks };
 }
 
-export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unknown> {
+/** What `wfk envoy-config` needs: a filter and its configuration as an object. */
+export interface BootstrapOptions extends EnvoyConfigOptions { configuration: Record<string, unknown> }
+
+export function envoyBootstrap(options: BootstrapOptions): Record<string, unknown> {
   const clusters = [cluster('backend', 'backend', 8080)];
   const routes: Record<string, unknown>[] = [{ match: { prefix: '/' }, route: { cluster: 'backend' } }];
   const service = options.configuration.rate_limit_service as { cluster?: string } | undefined;
@@ -101,31 +151,16 @@ export function envoyBootstrap(options: EnvoyConfigOptions): Record<string, unkn
       for (const name of targets.clusters) if (name !== 'backend') clusters.push(cluster(name, name, 8080));
     }
   }
-  const httpFilters = [wasmFilter(options), { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }];
+  const httpFilters = [wasmFilter(options)];
   const jwt = options.filter === 'access-control' ? jwtAuthn(options.configuration) : undefined;
   if (jwt) {
     httpFilters.unshift(jwt.filter);
     clusters.push(jwt.jwks);
   }
-  const bootstrap: Record<string, unknown> = {
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 9901 } } },
-    static_resources: {
-      listeners: [{
-        name: 'ingress',
-        address: { socket_address: { address: '0.0.0.0', port_value: 10000 } },
-        filter_chains: [{ filters: [{
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-            stat_prefix: 'ingress_http',
-            route_config: { name: 'local_route', virtual_hosts: [{ name: 'backend', domains: ['*'], routes }] },
-            http_filters: httpFilters,
-          },
-        }] }],
-      }],
-      clusters,
-    },
-  };
+  const bootstrap = httpBootstrap({
+    admin: { address: '127.0.0.1', port: 9901 }, listener: { address: '0.0.0.0', port: 10000 },
+    routeName: 'local_route', virtualHost: 'backend', routes, filters: httpFilters, clusters,
+  });
   if (options.filter === 'telemetry') {
     bootstrap.stats_config = { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(options.configuration)) };
   }

@@ -102,6 +102,14 @@ const WELL_KNOWN_FILTER_STATE = [
 /** Envoy's default max_request_headers_kb (60). */
 const MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
 
+/** The bytes of a header list; counted exactly only when it could be near Envoy's limit. */
+function requestHeaderBytes(headers: [string, string][]): number {
+  const chars = headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most requests are decided without encoding.
+  if (chars * 3 <= MAX_REQUEST_HEADERS_BYTES) return chars;
+  return headers.reduce((n, [k, v]) => n + textToBytes(k).length + textToBytes(v).length, 0);
+}
+
 /** While a real server is awaited, virtual time follows real time in steps of this many ms. */
 const REAL_TIME_STEP_MS = 20;
 
@@ -208,9 +216,9 @@ export class Host implements HostServices, StreamHost, PluginHost {
     const http1 = protocol.startsWith('HTTP/1');
     // Envoy's HTTP/1 codec consumes transfer-encoding (filters never see it); a body given
     // without framing is sent as most clients send it, with a content-length.
+    const framed = headers.some(([k]) => k === 'content-length' || k === 'transfer-encoding');
     if (http1) for (let i = headers.length - 1; i >= 0; i--) if (headers[i][0] === 'transfer-encoding') headers.splice(i, 1);
     const total = chunks.reduce((n, c) => n + c.length, 0);
-    const framed = spec.headers !== undefined && headerList(spec.headers).some(([k]) => k === 'content-length' || k === 'transfer-encoding');
     if (total > 0 && !framed) headers.push(['content-length', String(total)]);
     // Envoy's connection manager sets the scheme the client used, unless the client sent one.
     if (!headers.some(([k]) => k === 'x-forwarded-proto')) headers.push(['x-forwarded-proto', spec.scheme ?? 'http']);
@@ -228,8 +236,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
       http1,
     });
     // Envoy's codec answers requests whose headers exceed 60 KiB itself; filters only log them.
-    const headerBytes = headers.reduce((n, [k, v]) => n + textToBytes(k).length + textToBytes(v).length, 0);
-    if (headerBytes > MAX_REQUEST_HEADERS_BYTES) stream.rejectByCodec(431, 'http1.headers_too_large', 'Request Header Fields Too Large');
+    if (requestHeaderBytes(headers) > MAX_REQUEST_HEADERS_BYTES) stream.rejectByCodec(431, 'http1.headers_too_large', 'Request Header Fields Too Large');
     else stream.start();
     return stream;
   }

@@ -8,6 +8,7 @@ import { DIST_DIR, ROOT } from '../../cli/paths.js';
 import { BUILD_DIR } from '../support/compile.js';
 import { protoStruct } from '../../host-sim/attributes.js';
 import type { UpstreamBehaviour } from './upstream.js';
+import { httpBootstrap, wasmFilter } from '../../cli/envoy-config.js';
 import { readBootstrap } from './bootstrap.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -109,47 +110,21 @@ export function loadScenarios(dir = SCENARIOS_DIR): Scenario[] {
   return out;
 }
 
-const router = { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } };
-
 /** The bootstrap a scenario runs: its shipped config, or one generated from its plugins and routes. */
 export function scenarioBootstrap(scenario: Scenario): Json {
   if (scenario.given) return scenario.given;
   if (scenario.config) return readBootstrap(join(ROOT, scenario.config));
-  const filters = (scenario.plugins ?? []).map((p) => ({
-    name: 'envoy.filters.http.wasm',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
-      config: {
-        name: p.name ?? p.root_id ?? p.module,
-        root_id: p.root_id ?? p.module,
-        fail_open: p.fail_open ?? false,
-        vm_config: { vm_id: p.vm_id ?? p.module.replace(/^fixture:/, ''), runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: moduleFile(p.module) } } },
-        ...(p.configuration === undefined ? {} : { configuration: {
-          '@type': 'type.googleapis.com/google.protobuf.StringValue',
-          value: typeof p.configuration === 'string' ? p.configuration : JSON.stringify(p.configuration),
-        } }),
-      },
-    },
+  const filters = (scenario.plugins ?? []).map((p) => wasmFilter({
+    filter: p.module, name: p.name ?? p.root_id ?? p.module, rootId: p.root_id ?? p.module, vmId: p.vm_id ?? p.module.replace(/^fixture:/, ''),
+    failOpen: p.fail_open, modulePath: moduleFile(p.module), configuration: p.configuration as Json | string | undefined,
   }));
+  // Addresses are filled in when the run localizes the bootstrap.
   const clusters = Object.keys(scenario.clusters).map((name) => ({ name, type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: name, endpoints: [] } }));
   return {
     ...(scenario.bootstrap ?? {}),
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-    static_resources: {
-      listeners: [{
-        name: 'ingress',
-        address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-        filter_chains: [{ filters: [{
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-            stat_prefix: 'ingress_http',
-            route_config: { name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: scenario.routes ?? [{ match: { prefix: '/' }, route: { cluster: 'backend' } }] }] },
-            http_filters: [...filters, router],
-          },
-        }] }],
-      }],
-      clusters,
-    },
+    ...httpBootstrap({
+      admin: { address: '127.0.0.1', port: 0 }, listener: { address: '127.0.0.1', port: 0 }, routeName: 'local', virtualHost: 'all',
+      routes: scenario.routes ?? [{ match: { prefix: '/' }, route: { cluster: 'backend' } }], filters, clusters,
+    }),
   };
 }
