@@ -23,6 +23,10 @@ export { ConfigReader } from "./config";
 export * from "./sha256";
 export * from "./base64";
 export * from "./istio";
+export * from "./peer";
+export * from "./metadata";
+export * from "./xfcc";
+export * from "./path";
 export * from "./http";
 export {
   BaseContext, RootContext, Context, registerRootContext, RootContextFactory,

@@ -11,6 +11,7 @@ import { buildFilters, DIST_DIR } from './build.js';
 import { cluster, httpBootstrap, wasmFilter } from './envoy-config.js';
 import { send as sendRaw } from './envoy/client.js';
 import { EnvoyProcess } from './envoy/process.js';
+import { Pki } from './envoy/pki.js';
 
 const TELEMETRY = { labels: ['reporter', 'source_app', 'destination_app', 'response_code', 'response_flags'], access_log: false };
 const NODE = { id: 'reviews', metadata: { WORKLOAD_NAME: 'reviews-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'reviews', version: 'v1' } } };
@@ -28,6 +29,10 @@ const CHAIN: { filter: string; configuration: Record<string, unknown> }[] = [
 ];
 
 interface Answer { status: number; headers: [string, string][]; body: string; who: string }
+
+/** The calling workload: productpage's sidecar, whose client certificate vouches for its peer metadata. */
+const CALLER = 'spiffe://cluster.local/ns/bookinfo/sa/productpage';
+const CALLER_METADATA = { WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'bookinfo', SERVICE_ACCOUNT: 'productpage', LABELS: { app: 'productpage' } };
 
 /** Where the story runs: host-sim, or real Envoy. */
 interface Proxy {
@@ -50,7 +55,7 @@ function hostSimProxy(): Proxy {
   for (const { filter, configuration } of CHAIN) host.addPlugin({ module: join(DIST_DIR, `${filter}.wasm`), rootId: filter, configuration });
   return {
     async send(spec) {
-      const r = await host.request(spec);
+      const r = await host.request({ ...spec, scheme: 'https', tls: { peerCertificate: { uriSan: CALLER } } });
       const who = r.localReply ? `answered by ${r.localReply.plugin} (${r.localReply.details})` : `served by cluster ${r.upstream?.cluster}`;
       return { status: r.status, headers: r.headers, body: r.body, who };
     },
@@ -67,6 +72,8 @@ async function envoyProxy(): Promise<Proxy> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return { name, server, port: (server.address() as AddressInfo).port };
   }));
+  // The listener speaks mTLS, with certificates from a throwaway CA.
+  const pki = new Pki();
   const bootstrap = {
     node: NODE,
     stats_config: { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(TELEMETRY)) },
@@ -79,14 +86,16 @@ async function envoyProxy(): Promise<Proxy> {
       ],
       filters: CHAIN.map(({ filter, configuration }) => wasmFilter({ filter, configuration, modulePath: join(DIST_DIR, `${filter}.wasm`) })),
       clusters: servers.map((s) => cluster(s.name, '127.0.0.1', s.port, false, 'STATIC')),
+      transportSocket: pki.downstreamTlsContext(true),
     }),
   };
   const envoy = await EnvoyProcess.start(bootstrap);
+  const client = pki.clientTls(CALLER);
   const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
   return {
     async send(spec) {
       const headers = Object.entries((spec.headers ?? {}) as Record<string, string>).map(([k, v]) => [k, new TextEncoder().encode(v)] as [string, Uint8Array]);
-      const r = await sendRaw(envoy.port, { method: spec.method ?? 'GET', path: spec.path ?? '/', authority: 'reviews', headers });
+      const r = await sendRaw(envoy.port, { method: spec.method ?? 'GET', path: spec.path ?? '/', authority: 'reviews', headers }, 30_000, client);
       const list = r.headers.map(([k, v]) => [k, text(v)] as [string, string]);
       const cluster = list.find(([k]) => k === 'x-demo-cluster')?.[1];
       return { status: r.status, headers: list, body: text(r.body), who: cluster ? `served by cluster ${cluster}` : 'answered by Envoy (a filter or the router)' };
@@ -95,6 +104,7 @@ async function envoyProxy(): Promise<Proxy> {
     prometheus: () => envoy.admin('/stats/prometheus'),
     async close() {
       await envoy.stop();
+      pki.close();
       for (const s of servers) s.server.close();
     },
   };
@@ -117,7 +127,9 @@ async function tell(proxy: Proxy, say: (line: string) => void, where: string): P
   say(`Chain (in ${where}): access-control -> rate-quota -> header-routing -> telemetry -> router`);
   say('  access-control denies /admin/**; rate-quota allows 3 requests per user per 10 s;');
   say('  header-routing pins testers (cookie tester=yes) to the canary; telemetry counts everything.');
-  const peer = Buffer.from(protoStruct({ WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'productpage' } })).toString('base64');
+  say('  Requests come from productpage over mTLS: its certificate (SPIFFE identity) vouches for the');
+  say('  peer metadata it sends, so telemetry may label them source_app="productpage".');
+  const peer = Buffer.from(protoStruct(CALLER_METADATA)).toString('base64');
   const send = async (title: string, spec: RequestSpec) => {
     const r = await proxy.send({ ...spec, headers: { 'x-envoy-peer-metadata': peer, ...(spec.headers as Record<string, string>) } });
     say(`  ${title.padEnd(44)} -> ${r.status} ${r.who}`);

@@ -69,7 +69,26 @@ export interface HttpBootstrapOptions {
   /** The HTTP filters before the router. */
   filters: Json[];
   clusters: Json[];
+  /**
+   * An edge listener: paths normalized before any filter (escaped slashes redirected), and no
+   * client may send Istio's peer metadata headers.
+   */
+  edge?: boolean;
+  /** The listener's transport socket (a DownstreamTlsContext for TLS). */
+  transportSocket?: Json;
 }
+
+/** Paths as the upstream will see them, so a rule on /admin cannot be dodged with /./admin or %2F. */
+export const EDGE_PATH_NORMALIZATION = { normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT' };
+
+/** Removes client-sent peer metadata headers before the filters, so no client claims to be a mesh workload. */
+export const STRIP_PEER_METADATA = {
+  name: 'envoy.filters.http.header_mutation',
+  typed_config: {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+    mutations: { request_mutations: [{ remove: 'x-envoy-peer-metadata' }, { remove: 'x-envoy-peer-metadata-id' }] },
+  },
+};
 
 /** A static bootstrap: admin, one HTTP listener with one virtual host, the filters then the router, the clusters. */
 export function httpBootstrap(o: HttpBootstrapOptions): Json {
@@ -80,13 +99,14 @@ export function httpBootstrap(o: HttpBootstrapOptions): Json {
       listeners: [{
         name: 'ingress',
         address: socket(o.listener),
-        filter_chains: [{ filters: [{
+        filter_chains: [{ ...(o.transportSocket ? { transport_socket: o.transportSocket } : {}), filters: [{
           name: 'envoy.filters.network.http_connection_manager',
           typed_config: {
             '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
             stat_prefix: 'ingress_http',
+            ...(o.edge ? EDGE_PATH_NORMALIZATION : {}),
             route_config: { name: o.routeName, virtual_hosts: [{ name: o.virtualHost, domains: ['*'], routes: o.routes }] },
-            http_filters: [...o.filters, ROUTER_FILTER],
+            http_filters: [...(o.edge ? [STRIP_PEER_METADATA] : []), ...o.filters, ROUTER_FILTER],
           },
         }] }],
       }],
@@ -105,11 +125,11 @@ export function routingTargets(configuration: Record<string, unknown>): { header
 
 /**
  * The jwt_authn filter access-control's `jwt` needs in front of it: it verifies tokens and
- * forwards the payload in `payload_header`. The issuer comes from the policies' request
+ * records the payload in its dynamic metadata under `payload_in_metadata`. The issuer comes from the policies' request
  * principals (`<issuer>/<subject>`) when they name one; edit it and the JWKS address to yours.
  */
 function jwtAuthn(configuration: Record<string, unknown>): { filter: Record<string, unknown>; jwks: Record<string, unknown> } | undefined {
-  const jwt = configuration.jwt as { payload_header?: string } | undefined;
+  const jwt = configuration.jwt as { payload_in_metadata?: string | string[] } | undefined;
   if (!jwt || typeof jwt !== 'object') return undefined;
   const principals = JSON.stringify(configuration.policies ?? []).match(/"request_principals":\["(https:\/\/[^"/]+)\//);
   const issuer = principals ? principals[1] : 'https://issuer.example.com';
@@ -120,7 +140,7 @@ function jwtAuthn(configuration: Record<string, unknown>): { filter: Record<stri
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
       providers: { issuer: {
         issuer,
-        forward_payload_header: jwt.payload_header ?? 'x-jwt-payload',
+        payload_in_metadata: [jwt.payload_in_metadata ?? 'jwt_payload'].flat()[0],
         remote_jwks: { http_uri: { uri: `${issuer}/.well-known/jwks.json`, cluster: 'jwks', timeout: '2s' }, cache_duration: '300s' },
       } },
       // Requests without a token pass on: access-control decides what they may do.
@@ -159,7 +179,7 @@ export function envoyBootstrap(options: BootstrapOptions): Record<string, unknow
   }
   const bootstrap = httpBootstrap({
     admin: { address: '127.0.0.1', port: 9901 }, listener: { address: '0.0.0.0', port: 10000 },
-    routeName: 'local_route', virtualHost: 'backend', routes, filters: httpFilters, clusters,
+    routeName: 'local_route', virtualHost: 'backend', routes, filters: httpFilters, clusters, edge: true,
   });
   if (options.filter === 'telemetry') {
     bootstrap.stats_config = { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(options.configuration)) };
@@ -186,6 +206,59 @@ export interface WasmPluginOptions {
 function imageDigest(image: string, module: Uint8Array): string {
   const at = image.indexOf('@sha256:');
   return at >= 0 ? image.slice(at + 8) : compatImage(module).digest.slice(7);
+}
+
+/** A configuration `wfk envoy-config` cannot deploy as asked; the message says what to change. */
+export class DeploymentError extends Error {}
+
+/** The issuers access-control's policies name in request principals (`<issuer>/<subject>`). */
+function policyIssuers(configuration: Record<string, unknown>): string[] {
+  const issuers = new Set<string>();
+  for (const m of JSON.stringify(configuration.policies ?? []).matchAll(/"(?:not_)?request_principals":\[([^\]]*)\]/g)) {
+    for (const item of m[1].matchAll(/"([^"]*)"/g)) {
+      const slash = item[1].lastIndexOf('/');
+      if (slash > 0 && !item[1].slice(0, slash).includes('*')) issuers.add(item[1].slice(0, slash));
+    }
+  }
+  return [...issuers];
+}
+
+/**
+ * Istio verifies JWTs with a RequestAuthentication; its jwt_authn stores each verified payload
+ * in dynamic metadata under the issuer, so access-control must read those keys. The manifest is
+ * derived from the policies' issuers, or refused when it cannot be.
+ */
+function istioRequestAuthentication(options: WasmPluginOptions): Record<string, unknown> | undefined {
+  const jwt = options.configuration.jwt as { payload_in_metadata?: string | string[]; payload_header?: string } | undefined;
+  if (options.filter !== 'access-control' || !jwt) return undefined;
+  if (jwt.payload_header) {
+    throw new DeploymentError('jwt.payload_header: in Istio read the verified payload from dynamic metadata instead: set "payload_in_metadata" to the issuer(s)');
+  }
+  const issuers = policyIssuers(options.configuration);
+  if (issuers.length === 0) {
+    throw new DeploymentError('jwt: no policy names an issuer in request_principals ("<issuer>/<subject>"), so the RequestAuthentication cannot be derived; name the issuer or write the RequestAuthentication yourself');
+  }
+  const keys = [jwt.payload_in_metadata ?? []].flat();
+  const missing = issuers.filter((i) => !keys.includes(i));
+  if (missing.length > 0) {
+    throw new DeploymentError(`jwt.payload_in_metadata: Istio stores a verified payload under its issuer; set it to ${JSON.stringify(issuers.length === 1 ? issuers[0] : issuers)}`);
+  }
+  return {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'RequestAuthentication',
+    metadata: { name: options.filter, namespace: options.namespace ?? 'istio-system' },
+    spec: {
+      ...(options.selector ? { selector: { matchLabels: options.selector } } : {}),
+      // Edit jwksUri if the issuer does not publish its keys there.
+      jwtRules: issuers.map((issuer) => ({ issuer, jwksUri: `${issuer.replace(/\/$/, '')}/.well-known/jwks.json` })),
+    },
+  };
+}
+
+/** The manifests that deploy a filter in Istio: its WasmPlugin, and what the filter relies on. */
+export function istioManifests(options: WasmPluginOptions): Record<string, unknown>[] {
+  const authentication = istioRequestAuthentication(options);
+  return authentication ? [istioWasmPlugin(options), authentication] : [istioWasmPlugin(options)];
 }
 
 export function istioWasmPlugin(options: WasmPluginOptions): Record<string, unknown> {

@@ -114,8 +114,8 @@ export async function main(argv: string[]): Promise<number> {
       } catch (e) {
         throw new UsageError(`cannot read the configuration ${options.config}: ${(e as Error).message}`);
       }
-      const { envoyBootstrap, istioWasmPlugin } = await import('./envoy-config.js');
-      let document: Record<string, unknown>;
+      const { envoyBootstrap, istioManifests, DeploymentError } = await import('./envoy-config.js');
+      let documents: Record<string, unknown>[];
       if (options.istio) {
         if (!options.image) throw new UsageError('--istio needs --image <registry>/<repository>:<tag> (push the module first with wfk push)');
         const modulePath = options.module ?? `${DIST_DIR}/${filter}.wasm`;
@@ -130,13 +130,21 @@ export async function main(argv: string[]): Promise<number> {
           if (eq <= 0) throw new UsageError(`--selector "${s}" must look like label=value`);
           return [s.slice(0, eq), s.slice(eq + 1)];
         }));
-        document = istioWasmPlugin({ filter, configuration, image: options.image, module, namespace: options.namespace,
-          selector: options.selector.length ? selector : undefined, failOpen: options.failOpen });
+        try {
+          documents = istioManifests({ filter, configuration, image: options.image, module, namespace: options.namespace,
+            selector: options.selector.length ? selector : undefined, failOpen: options.failOpen });
+        } catch (e) {
+          if (e instanceof DeploymentError) throw new UsageError(`${options.config}: ${e.message}`);
+          throw e;
+        }
       } else {
-        document = envoyBootstrap({ filter, configuration, failOpen: options.failOpen });
+        documents = [envoyBootstrap({ filter, configuration, failOpen: options.failOpen })];
       }
-      if (options.json) process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-      else process.stdout.write((await import('yaml')).stringify(document));
+      if (options.json) process.stdout.write(`${JSON.stringify(documents.length === 1 ? documents[0] : documents, null, 2)}\n`);
+      else {
+        const { stringify } = await import('yaml');
+        process.stdout.write(documents.map((d) => stringify(d)).join('---\n'));
+      }
     });
 
   const registryFlags = (command: Command) => command

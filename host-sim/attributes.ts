@@ -1,6 +1,7 @@
 // Envoy's attributes as proxy_get_property returns them: strings raw, int/uint/double as 8
 // bytes little-endian, bool as one byte, timestamps and durations as int64 nanoseconds, maps
 // in the pairs encoding, messages (xds.node) as serialized protobuf.
+import { bytesToText } from './bytes.js';
 import { encodePairs } from './pairs.js';
 
 export type AttributeValue = Uint8Array;
@@ -121,4 +122,27 @@ export function lookupJson(root: unknown, path: string[]): unknown {
     current = Array.isArray(current) ? current[Number(segment)] : (current as Record<string, unknown>)[segment];
   }
   return current;
+}
+
+/**
+ * A JSON-like value reached by a path into a map (dynamic metadata, a filter state object with
+ * fields), as Envoy serializes the CEL value: strings raw, numbers as double, booleans as one
+ * byte, maps as pairs whose values are serialized the same way, lists as pairs of element and "".
+ */
+export function celValue(v: unknown): Uint8Array | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return new Uint8Array(0);
+  if (typeof v === 'string') return encode.string(v);
+  if (typeof v === 'number') return encode.double(v);
+  if (typeof v === 'boolean') return encode.bool(v);
+  const nested = (x: unknown) => bytesToText(celValue(x) ?? new Uint8Array(0));
+  if (Array.isArray(v)) return encode.map(v.map((x) => [nested(x), '']));
+  return encode.map(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, nested(x)]));
+}
+
+/** envoy.config.core.v3.Metadata: filter_metadata = 1, map<string, Struct>. */
+export function protoMetadata(filterMetadata: Record<string, Record<string, unknown>>): Uint8Array {
+  const w = new ProtoWriter();
+  for (const [namespace, struct] of Object.entries(filterMetadata)) w.bytes(1, new ProtoWriter().string(1, namespace).bytes(2, protoStruct(struct)).finish());
+  return w.finish();
 }

@@ -9,9 +9,10 @@ import { bytesToText, textToBytes } from './bytes.js';
 import { LogSink } from './logs.js';
 import { MetricStore, type StatsTag } from './metrics.js';
 import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
+import { normalizeRequestPath, type PathNormalization } from './paths.js';
 import { Router, type Route } from './router.js';
 import { SharedData, SharedQueues } from './shared-state.js';
-import { HttpStream, type StreamHost, type StreamResult, type UpstreamRequest, type UpstreamResponse } from './stream.js';
+import { HttpStream, type TlsInfo, type StreamHost, type StreamResult, type UpstreamRequest, type UpstreamResponse } from './stream.js';
 import { GrpcClients, httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec, type GrpcReply, type GrpcStreamCall } from './upstreams.js';
 import type { WasmVm } from './vm.js';
 import { readProtoFields } from './wire.js';
@@ -35,6 +36,10 @@ export interface HostOptions {
   generateRequestId?: boolean;
   /** Extra attributes readable from every context, by dotted path (e.g. "xds.listener_direction"). */
   attributes?: Record<string, Uint8Array | string>;
+  /** The connection manager's normalize_path, merge_slashes and path_with_escaped_slashes_action. */
+  pathNormalization?: PathNormalization;
+  /** Request headers removed before the filters run, as a header_mutation filter ahead of them does. */
+  removeRequestHeaders?: string[];
 }
 
 export interface RequestSpec {
@@ -55,6 +60,18 @@ export interface RequestSpec {
   worker?: number;
   /** Extra attributes for this stream, by dotted path. */
   attributes?: Record<string, Uint8Array | string>;
+  /** The downstream connection's TLS: with a peer certificate it is mTLS (connection.mtls). */
+  tls?: TlsInfo;
+  /**
+   * Dynamic metadata other filters of the chain recorded, by namespace: e.g.
+   * `{ 'envoy.filters.http.jwt_authn': { jwt_payload: { iss, sub, exp } } }` for a token jwt_authn verified.
+   */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
+  /**
+   * Filter state objects with fields, by key: e.g. Istio's `downstream_peer`
+   * (`{ namespace, workload, app, version, labels }`), read as filter_state.<key>.<field>.
+   */
+  filterState?: Record<string, Record<string, unknown>>;
 }
 
 export interface WaitOptions {
@@ -172,6 +189,9 @@ export class Host implements HostServices, StreamHost, PluginHost {
   readonly filterStateFactories = new Set<string>(WELL_KNOWN_FILTER_STATE);
   private nextConnectionId = 1;
 
+  private readonly pathNormalization: PathNormalization;
+  private readonly removeRequestHeaders: Set<string>;
+
   constructor(options: HostOptions = {}) {
     this.workers = Math.max(1, options.workers ?? 1);
     this.node = options.node ?? { id: 'sidecar~10.0.0.2~app.default~default.svc.cluster.local', cluster: 'app' };
@@ -180,6 +200,8 @@ export class Host implements HostServices, StreamHost, PluginHost {
     this.random = seededRandom(options.seed ?? 1);
     this.generateRequestId = options.generateRequestId ?? true;
     this.rootAttributes = attributeMap(options.attributes);
+    this.pathNormalization = options.pathNormalization ?? {};
+    this.removeRequestHeaders = new Set((options.removeRequestHeaders ?? []).map((h) => h.toLowerCase()));
     const clusters = options.clusters ?? { default: () => ({ status: 200, body: 'ok' }) };
     for (const [name, spec] of Object.entries(clusters)) this.clusters.set(name, normalizeCluster(spec));
     const first = Object.keys(clusters)[0];
@@ -211,6 +233,15 @@ export class Host implements HostServices, StreamHost, PluginHost {
       [':scheme', spec.scheme ?? 'http'],
       ...headerList(spec.headers),
     ];
+    for (let i = headers.length - 1; i >= 0; i--) if (this.removeRequestHeaders.has(headers[i][0])) headers.splice(i, 1);
+    // An absolute-form target (GET http://host/path) becomes the path, and its host the authority.
+    const absolute = headers[1][1].match(/^https?:\/\/([^/?#]*)(.*)$/i);
+    if (absolute) {
+      headers[0][1] = absolute[1];
+      headers[1][1] = absolute[2].startsWith('/') ? absolute[2] : `/${absolute[2]}`;
+    }
+    const verdict = normalizeRequestPath(headers[1][1], this.pathNormalization);
+    if ('path' in verdict) headers[1][1] = verdict.path;
     const chunks = spec.body === undefined ? [] : (Array.isArray(spec.body) ? spec.body : [spec.body]).map(toBytes);
     const protocol = spec.protocol ?? 'HTTP/1.1';
     const http1 = protocol.startsWith('HTTP/1');
@@ -232,11 +263,16 @@ export class Host implements HostServices, StreamHost, PluginHost {
       destination: spec.destination ?? '10.0.0.2:8080',
       protocol,
       attributes: attributeMap(spec.attributes),
+      tls: spec.tls,
+      dynamicMetadata: spec.dynamicMetadata ?? {},
+      filterStateObjects: spec.filterState ?? {},
       connectionId: this.nextConnectionId++,
       http1,
     });
     // Envoy's codec answers requests whose headers exceed 60 KiB itself; filters only log them.
     if (requestHeaderBytes(headers) > MAX_REQUEST_HEADERS_BYTES) stream.rejectByCodec(431, 'http1.headers_too_large', 'Request Header Fields Too Large');
+    else if ('reject' in verdict) stream.rejectByCodec(400, verdict.reject, '');
+    else if ('redirect' in verdict) stream.rejectByCodec(307, 'path_normalization_redirect', '', [['location', verdict.redirect]]);
     else stream.start();
     return stream;
   }

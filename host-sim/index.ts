@@ -5,6 +5,8 @@ export type { StreamResult, UpstreamRequest, UpstreamResponse } from './stream.j
 export type { Route, HeaderMatch, RouteDecision } from './router.js';
 export type { ClusterInput, ClusterSpec, GrpcHandler, GrpcReply, GrpcRequest, HttpHandler } from './upstreams.js';
 export type { NodeInfo } from './attributes.js';
+export type { PathNormalization, EscapedSlashesAction } from './paths.js';
+export type { TlsInfo } from './stream.js';
 export { encode } from './attributes.js';
 export { VirtualClock } from './clock.js';
 export { LogSink, type LogEntry } from './logs.js';

@@ -3,7 +3,7 @@
 // upstream, then the response back through the filters in reverse, then on_log, on_done and
 // on_delete for every filter.
 import { BufferType, FilterDataStatus, FilterHeadersStatus, GrpcStatus, HeaderMapType, StreamType, WasmResult } from './abi.js';
-import { encode } from './attributes.js';
+import { celValue, encode, lookupJson, protoMetadata } from './attributes.js';
 import type { Plugin } from './plugin.js';
 import type { RouteDecision } from './router.js';
 import type { BufferAccess, LocalReply, StreamAccess, WasmVm } from './vm.js';
@@ -40,11 +40,23 @@ export interface StreamHost {
   readonly streamIdleTimeoutMs: number;
 }
 
+/** A TLS connection's properties as Envoy's connection.* attributes report them. */
+export interface TlsInfo {
+  /** Default TLSv1.3. */
+  version?: string;
+  sni?: string;
+  /** The certificate the peer presented and the listener validated; none means TLS without mTLS. */
+  peerCertificate?: { uriSan?: string; dnsSan?: string; subject?: string };
+}
+
 export interface StreamOptions {
   source: string;
   destination: string;
   protocol: string;
   attributes: Map<string, Uint8Array>;
+  tls?: TlsInfo;
+  dynamicMetadata: Record<string, Record<string, unknown>>;
+  filterStateObjects: Record<string, Record<string, unknown>>;
   connectionId: number;
   requestId?: string;
   /**
@@ -285,14 +297,19 @@ export class HttpStream {
   }
 
   /** The codec refused the request (headers too large, say): no filter sees it, each logs it. */
-  rejectByCodec(status: number, details: string, text: string): void {
+  private lengthAddedByCodec = false;
+
+  rejectByCodec(status: number, details: string, text: string, extraHeaders: HeaderList = []): void {
     this.createContexts();
     this.requestHeaders.length = 0;
     this.responding = true;
     this.upstreamAnswered = true;
     this.responseCodeDetails = details;
     this.responseBody = encoder.encode(text);
-    this.responseHeaders = [[':status', String(status)], ['content-length', String(this.responseBody.length)], ['content-type', 'text/plain']];
+    // Without a body Envoy sends no content-type, and its codec adds content-length: 0 last.
+    this.responseHeaders = text ? [[':status', String(status)], ...extraHeaders, ['content-length', String(this.responseBody.length)], ['content-type', 'text/plain']]
+      : [[':status', String(status)], ...extraHeaders];
+    this.lengthAddedByCodec = !text;
     this.complete();
   }
 
@@ -714,6 +731,7 @@ export class HttpStream {
   private encodeForClient(): void {
     const headers = this.responseHeaders.filter(([k]) => k !== 'connection');
     headers.push(['date', new Date(this.host.now()).toUTCString()], ['server', 'envoy']);
+    if (this.lengthAddedByCodec) headers.push(['content-length', '0']);
     this.responseHeaders = headers;
   }
 
@@ -848,10 +866,24 @@ export class HttpStream {
         if (rest[0] === 'port') return encode.int(Number(address.slice(address.lastIndexOf(':') + 1)) || 0);
         return undefined;
       }
-      case 'connection':
+      case 'connection': {
         if (rest[0] === 'id') return encode.uint(this.options.connectionId);
-        if (rest[0] === 'mtls') return encode.bool(false);
-        return undefined;
+        const tls = this.options.tls;
+        const peer = tls?.peerCertificate;
+        if (rest[0] === 'mtls') return encode.bool(peer !== undefined);
+        const optional = (v: string | undefined) => (v === undefined ? undefined : encode.string(v));
+        switch (rest[0]) {
+          case 'tls_version': return optional(tls ? tls.version ?? 'TLSv1.3' : undefined);
+          case 'requested_server_name': return encode.string(tls?.sni ?? '');
+          case 'uri_san_peer_certificate': return optional(peer?.uriSan);
+          case 'dns_san_peer_certificate': return optional(peer?.dnsSan);
+          case 'subject_peer_certificate': return optional(peer?.subject);
+          default: return undefined;
+        }
+      }
+      case 'metadata':
+        if (rest.length === 0) return protoMetadata(this.options.dynamicMetadata);
+        return rest[0] === 'filter_metadata' ? celValue(lookupJson(this.options.dynamicMetadata, rest.slice(1))) : undefined;
       case 'connection_id':
         return encode.uint(this.options.connectionId);
       case 'upstream':
@@ -863,8 +895,11 @@ export class HttpStream {
         if (rest[0] === 'route_name') return this.routeDecision?.route?.name !== undefined ? encode.string(this.routeDecision.route.name) : undefined;
         if (rest[0] === 'cluster_name') return this.routeDecision?.cluster ? encode.string(this.routeDecision.cluster) : undefined;
         return undefined;
-      case 'filter_state':
+      case 'filter_state': {
+        const object = this.options.filterStateObjects[rest[0]];
+        if (object) return rest.length > 1 ? celValue(lookupJson(object, rest.slice(1))) : encode.map([]);
         return rest.length ? this.filterState.get(rest.join('.')) : undefined;
+      }
       default:
         // Any other name is a property a module stored with set_property (under its first segment).
         return this.filterState.get(`wasm.${top}`);

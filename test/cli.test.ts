@@ -4,7 +4,7 @@ import { compatImage } from '../cli/oci/layout.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { DIST_DIR, ROOT } from '../cli/build.js';
 import { Host } from '../host-sim/index.js';
@@ -96,14 +96,33 @@ describe('wfk envoy-config', () => {
   it('prints a bootstrap whose wasm filter mounts the module with its configuration', () => {
     const bootstrap = parseYaml(execFileSync(process.execPath, [wfk, 'envoy-config', 'rate-quota', '--config', quota], { encoding: 'utf8' }));
     const filters = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
-    expect(filters.map((f: { name: string }) => f.name)).toEqual(['envoy.filters.http.wasm', 'envoy.filters.http.router']);
-    const config = filters[0].typed_config.config;
+    // An edge listener: client-sent peer metadata removed, paths normalized before the filters.
+    expect(filters.map((f: { name: string }) => f.name)).toEqual(['envoy.filters.http.header_mutation', 'envoy.filters.http.wasm', 'envoy.filters.http.router']);
+    const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    expect(hcm).toMatchObject({ normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT' });
+    const config = filters[1].typed_config.config;
     expect(config.root_id).toBe('rate-quota');
     expect(config.vm_config.code.local.filename).toBe('/etc/envoy/wasm/rate-quota.wasm');
     // The configuration it carries is one the filter accepts.
     const host = new Host();
     host.addPlugin({ module: join(DIST_DIR, 'rate-quota.wasm'), rootId: 'rate-quota', configuration: config.configuration.value });
     host.close();
+  });
+
+  it('prints the RequestAuthentication access-control\'s JWT rules need with --istio, or refuses with what to change', () => {
+    const policies = [{ name: 'staff', action: 'ALLOW', rules: [{ from: [{ source: { request_principals: ['https://login.example.com/*'] } }] }] }];
+    const istio = (configuration: object) => spawnSync(process.execPath, [wfk, 'envoy-config', 'access-control', '--config', file('ac.json', configuration),
+      '--istio', '--image', 'registry.example.com/filters/access-control:1'], { encoding: 'utf8' });
+    const ok = istio({ jwt: { payload_in_metadata: 'https://login.example.com' }, policies });
+    expect(ok.status, ok.stderr).toBe(0);
+    const [plugin, authentication] = parseAllDocuments(ok.stdout).map((d) => d.toJS());
+    expect(plugin.kind).toBe('WasmPlugin');
+    expect(authentication).toMatchObject({ kind: 'RequestAuthentication', spec: { jwtRules: [{ issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/.well-known/jwks.json' }] } });
+    const wrongKey = istio({ jwt: { payload_in_metadata: 'jwt_payload' }, policies });
+    expect(wrongKey.status).toBe(2);
+    expect(wrongKey.stderr).toMatch(/jwt\.payload_in_metadata: Istio stores a verified payload under its issuer; set it to "https:\/\/login\.example\.com"/);
+    const noIssuer = istio({ jwt: { payload_in_metadata: 'x' }, policies: [] });
+    expect(noIssuer.stderr).toMatch(/no policy names an issuer/);
   });
 
   it('prints an Istio WasmPlugin with the image digest as sha256, phase, priority and plugin config', () => {

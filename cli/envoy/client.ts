@@ -2,6 +2,8 @@
 // header is added behind its back, header values may be any bytes, and a body goes out in the
 // chunks (and with the pauses) the scenario gives, with trailers.
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ClientTls } from './pki.js';
 
 export interface ClientRequest {
   method: string;
@@ -73,10 +75,15 @@ function parseResponse(data: Buffer, method: string, closed: boolean): ClientRes
   return closed ? { status, headers, body: new Uint8Array(rest), trailers: [] } : undefined;
 }
 
-/** Sends one request on a new connection and reads the response (status 0 when the connection was reset). */
-export async function send(port: number, request: ClientRequest, timeoutMs = 30_000): Promise<ClientResponse> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+/**
+ * Sends one request on a new connection and reads the response (status 0 when the connection
+ * was reset). With `secure`, the connection is TLS (with a client certificate when given).
+ */
+export async function send(port: number, request: ClientRequest, timeoutMs = 30_000, secure?: ClientTls): Promise<ClientResponse> {
+  const socket = secure
+    ? tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: secure.ca, cert: secure.cert, key: secure.key })
+    : net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => { socket.once(secure ? 'secureConnect' : 'connect', resolve); socket.once('error', reject); });
   const received: Buffer[] = [];
   const done = new Promise<ClientResponse>((resolve) => {
     const timer = setTimeout(() => { socket.destroy(); resolve({ status: 0, headers: [], body: new Uint8Array(0), trailers: [] }); }, timeoutMs);

@@ -1,6 +1,8 @@
 // The access-control configuration: policies in Istio AuthorizationPolicy's shape, checked
 // once at configure; every error names its field (and, in expressions, the position).
-import { Cidr, ConfigReader, HeaderPair, JsonValue, headerNameProblem, headerValueProblem, parseDuration } from "../../assembly";
+import {
+  Cidr, ConfigReader, ESCAPED_SLASHES_UNESCAPE, HeaderPair, JsonValue, PEER_TRUST_MTLS, headerNameProblem, headerValueProblem, parseDuration, parsePathNormalization, parsePeerTrust,
+} from "../../assembly";
 import { Expr, parseExpression, usesCredentials } from "./expression";
 import { StringMatcher, parseMatcher } from "./matchers";
 
@@ -59,6 +61,9 @@ export class KeySource {
 }
 
 export class JwtSettings {
+  /** Keys under jwt_authn's dynamic metadata that may hold the verified payload (its payload_in_metadata). */
+  metadataKeys: string[] = [];
+  /** A header holding the payload, trusted only with unsafe_trust_payload_header ("" when unused). */
   payloadHeader: string = "";
   clockSkewNs: i64 = 60_000_000_000;
 }
@@ -72,6 +77,8 @@ export class Reply {
 export class AccessConfig {
   policies: Policy[] = [];
   principalSource: string[] = [];
+  peerTrust: u8 = PEER_TRUST_MTLS;
+  escapedSlashes: u8 = ESCAPED_SLASHES_UNESCAPE;
   apiKeys: ApiKeys | null = null;
   jwt: JwtSettings | null = null;
   denied: Reply = new Reply();
@@ -82,7 +89,8 @@ export class ParsedConfig {
   constructor(public config: AccessConfig | null, public error: string) {}
 }
 
-const TOP = ["policies", "principal_from", "api_keys", "jwt", "deny_response", "unauthenticated_response"];
+const TOP = ["policies", "principal_from", "peer_metadata", "path_normalization", "api_keys", "jwt", "deny_response", "unauthenticated_response"];
+const JWT_FIELDS = ["payload_in_metadata", "payload_header", "unsafe_trust_payload_header", "clock_skew"];
 
 export function parseConfig(text: string): ParsedConfig {
   const r = new ConfigReader();
@@ -96,33 +104,28 @@ export function parseConfig(text: string): ParsedConfig {
   if (principal !== null && r.object(principal, "principal_from", ["header", "property"])) {
     const header = principal.get("header");
     const property = principal.get("property");
-    if (header !== null && header.isString()) config.principalSource = ["header", header.string];
-    else if (property !== null && property.isArray() && property.items.length > 0) {
+    const expected = "expected {\"header\": \"x-forwarded-client-cert\"} or {\"property\": [\"connection\", \"uri_san_peer_certificate\"]}";
+    if (principal.keys.length != 1) r.fail("principal_from", expected);
+    else if (header !== null) {
+      if (!header.isString() || headerNameProblem(header.string).length > 0) r.fail("principal_from.header", "expected a header name");
+      else config.principalSource = ["header", header.string];
+    } else if (property !== null && property.isArray() && property.items.length > 0) {
       config.principalSource = ["property"];
-      for (let i = 0; i < property.items.length; i++) config.principalSource.push(property.items[i].string);
-    } else r.fail("principal_from", "expected {\"header\": \"name\"} or {\"property\": [\"connection\", \"uri_san_peer_certificate\"]}");
+      for (let i = 0; i < property.items.length; i++) {
+        const segment = property.items[i];
+        if (!segment.isString() || segment.string.length == 0) { r.fail("principal_from.property[" + i.toString() + "]", "expected a non-empty string segment"); break; }
+        config.principalSource.push(segment.string);
+      }
+    } else r.fail("principal_from", expected);
   }
+  config.peerTrust = parsePeerTrust(r, root, "");
+  config.escapedSlashes = parsePathNormalization(r, root);
 
   const keys = root.get("api_keys");
   if (keys !== null && r.object(keys, "api_keys", ["from", "keys"])) config.apiKeys = parseApiKeys(r, keys);
 
   const jwt = root.get("jwt");
-  if (jwt !== null && r.object(jwt, "jwt", ["payload_header", "clock_skew"])) {
-    const j = new JwtSettings();
-    const header = r.string(jwt, "payload_header", "jwt");
-    if (header !== null) {
-      const problem = headerNameProblem(header);
-      if (problem.length > 0) r.fail("jwt.payload_header", problem);
-      j.payloadHeader = header;
-    }
-    const skew = jwt.get("clock_skew");
-    if (skew !== null) {
-      const ns = skew.isString() ? parseDuration(skew.string) : -1;
-      if (ns < 0) r.fail("jwt.clock_skew", "expected a duration such as \"60s\"");
-      else j.clockSkewNs = ns;
-    }
-    config.jwt = j;
-  }
+  if (jwt !== null && r.object(jwt, "jwt", JWT_FIELDS)) config.jwt = parseJwt(r, jwt);
 
   parseReply(r, root.get("deny_response"), "deny_response", config.denied);
   parseReply(r, root.get("unauthenticated_response"), "unauthenticated_response", config.unauthenticated);
@@ -138,6 +141,41 @@ export function parseConfig(text: string): ParsedConfig {
     }
   }
   return r.ok ? new ParsedConfig(config, "") : new ParsedConfig(null, r.error);
+}
+
+function parseJwt(r: ConfigReader, jwt: JsonValue): JwtSettings {
+  const j = new JwtSettings();
+  const keys = jwt.get("payload_in_metadata");
+  if (keys !== null) {
+    const items = keys.isArray() ? keys.items : [keys];
+    for (let i = 0; i < items.length; i++) {
+      if (!items[i].isString() || items[i].string.length == 0) { r.fail("jwt.payload_in_metadata", "expected the key (or list of keys) jwt_authn's payload_in_metadata names"); return j; }
+      j.metadataKeys.push(items[i].string);
+    }
+    if (items.length == 0) r.fail("jwt.payload_in_metadata", "expected at least one key");
+  }
+  const header = r.string(jwt, "payload_header", "jwt", "");
+  const unsafe = r.bool(jwt, "unsafe_trust_payload_header", "jwt", false);
+  if (header !== null && header.length > 0) {
+    const problem = headerNameProblem(header);
+    if (problem.length > 0) r.fail("jwt.payload_header", problem);
+    else if (!unsafe) {
+      r.fail("jwt.payload_header", "a client can send this header itself when jwt_authn lets a request through without a token; " +
+        "read the verified payload from jwt_authn's dynamic metadata with \"payload_in_metadata\" (set the same key in jwt_authn), " +
+        "or set \"unsafe_trust_payload_header\": true if a proxy in front removes the header from every client request");
+    }
+    j.payloadHeader = header;
+  } else if (unsafe) r.fail("jwt.unsafe_trust_payload_header", "needs payload_header");
+  if (r.ok && j.metadataKeys.length == 0 && j.payloadHeader.length == 0) {
+    r.fail("jwt", "expected payload_in_metadata (the key jwt_authn's payload_in_metadata names, e.g. \"jwt_payload\")");
+  }
+  const skew = jwt.get("clock_skew");
+  if (skew !== null) {
+    const ns = skew.isString() ? parseDuration(skew.string) : -1;
+    if (ns < 0) r.fail("jwt.clock_skew", "expected a duration such as \"60s\"");
+    else j.clockSkewNs = ns;
+  }
+  return j;
 }
 
 function parseReply(r: ConfigReader, value: JsonValue | null, path: string, out: Reply): void {

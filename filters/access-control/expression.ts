@@ -61,9 +61,15 @@ const PLAIN = [
   "destination.address", "destination.port", "destination.namespace", "consumer",
 ];
 
+/** Bounds that keep evaluation's recursion far inside the Wasm stack, whatever the configuration. */
+const MAX_NESTING: i32 = 32;
+const MAX_COMPARISONS: i32 = 256;
+
 class Parser {
   pos: i32 = 0;
   error: string = "";
+  private nesting: i32 = 0;
+  private comparisons: i32 = 0;
   constructor(public text: string) {}
 
   fail(message: string, at: i32 = -1): Expr | null {
@@ -109,7 +115,9 @@ class Parser {
     this.space();
     if (this.text.startsWith("!=", this.pos)) return this.fail("expected an expression, found '!='");
     if (this.eat("!")) {
+      if (!this.enter()) return null;
       const inner = this.unary();
+      this.nesting--;
       if (inner === null) return null;
       const e = new Expr();
       e.op = OP_NOT;
@@ -118,7 +126,9 @@ class Parser {
     }
     if (this.eat("(")) {
       const start = this.pos - 1;
+      if (!this.enter()) return null;
       const inner = this.or();
+      this.nesting--;
       if (inner === null) return null;
       if (!this.eat(")")) return this.fail("missing ')' for the '(' at position " + start.toString());
       return inner;
@@ -126,9 +136,16 @@ class Parser {
     return this.comparison();
   }
 
+  /** One level deeper ('!' or '('), refused past MAX_NESTING. */
+  enter(): bool {
+    if (++this.nesting > MAX_NESTING) { this.fail("nested deeper than " + MAX_NESTING.toString() + " levels (of '!' and parentheses)", this.pos - 1); return false; }
+    return true;
+  }
+
   comparison(): Expr | null {
     this.space();
     const start = this.pos;
+    if (++this.comparisons > MAX_COMPARISONS) return this.fail("more than " + MAX_COMPARISONS.toString() + " comparisons in one expression", start);
     const a = this.operand();
     if (a === null) return null;
     const e = new Expr();

@@ -2,7 +2,7 @@
 // Envoy's RBAC filter, with API keys and the claims of JWTs verified by Envoy's jwt_authn.
 export * from "../../assembly/proxy";
 import {
-  Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair, LogLevelValues, RootContext,
+  Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters, RootContext,
   log, logEnabled, registerRootContext, send_local_response,
 } from "../../assembly";
 import { ACTION_ALLOW, ACTION_AUDIT, ACTION_DENY, AccessConfig, Reply, parseConfig } from "./config";
@@ -16,6 +16,7 @@ class AccessRoot extends RootContext {
   dryRunAllow: IndexedPolicy[] = [];
   audit: IndexedPolicy[] = [];
   private counters: Map<string, Counter> = new Map();
+  readonly peerCounters: PeerMetadataCounters = new PeerMetadataCounters("access_control");
 
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
@@ -60,7 +61,10 @@ class AccessControl extends Context {
   onRequestHeaders(count: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = this.accessRoot;
     const config = root.config;
-    const r = new RequestView(config);
+    const r = new RequestView(config, root.peerCounters);
+    // Rules see the path as Envoy normalizes it; a path that cannot be normalized is denied.
+    r.path();
+    if (r.attributeProblem.length > 0) return this.failClosed(r);
 
     // Credentials first: a presented credential that is not valid answers 401.
     if (config.apiKeys !== null) r.consumer();

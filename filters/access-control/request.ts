@@ -1,16 +1,19 @@
 // What the policies look at, read from the host once per request and only when asked.
 import {
-  HeaderMapTypeValues, JsonValue, addressWithoutPort, base64Decode, constantTimeEquals, decodePeerMetadata, getHeader,
-  getPropertyString, getPropertyInt64, get_current_time_nanoseconds, parseJson, queryParameter, sha256Hex, urlPathOf, PEER_METADATA_HEADER,
+  HeaderMapTypeValues, JsonValue, PeerMetadata, PeerMetadataCounters, PeerOutcome, addressWithoutPort, base64Decode, constantTimeEquals,
+  dynamicMetadata, getHeader, getPropertyString, getPropertyInt64, get_current_time_nanoseconds, parseJson, parseXfcc, queryParameter,
+  normalizePath, readPeerMetadata, sha256Hex, urlPathOf,
 } from "../../assembly";
 import { AccessConfig } from "./config";
+
+/** Where Envoy's jwt_authn filter stores verified payloads (its payload_in_metadata). */
+const JWT_AUTHN_NAMESPACE = "envoy.filters.http.jwt_authn";
 
 export class RequestView {
   private cache: Map<string, string | null> = new Map();
   private claimsLoaded: bool = false;
   private claims_: JsonValue | null = null;
-  private peerLoaded: bool = false;
-  private peer_: JsonValue | null = null;
+  private peer_: PeerMetadata | null = null;
   private consumerLoaded: bool = false;
   private consumer_: string | null = null;
   /** Why the request's credentials cannot be trusted ("" when they can, or there are none). */
@@ -18,17 +21,27 @@ export class RequestView {
   /** Why an attribute could not be read (makes evaluation fail closed). */
   attributeProblem: string = "";
 
-  constructor(private config: AccessConfig) {}
+  constructor(private config: AccessConfig, private peerCounters: PeerMetadataCounters) {}
 
+  /** A header's value; repeated headers are joined with ',' as Envoy's RBAC filter sees them. */
   header(name: string): string | null {
     const key = "h:" + name;
     if (this.cache.has(key)) return this.cache.get(key);
-    const v = getHeader(HeaderMapTypeValues.RequestHeaders, name);
+    const v = name.startsWith(":") ? getHeader(HeaderMapTypeValues.RequestHeaders, name) : getPropertyString(["request", "headers", name]);
     this.cache.set(key, v);
     return v;
   }
 
-  path(): string { const p = this.header(":path"); return p === null ? "" : p; }
+  /** The path (with its query) as Envoy normalizes it; one that cannot be normalized fails closed. */
+  path(): string {
+    const key = "normalized-path";
+    if (this.cache.has(key)) return this.cache.get(key)!;
+    const raw = this.header(":path");
+    const normalized = normalizePath(raw === null ? "" : raw, this.config.escapedSlashes);
+    if (!normalized.ok) this.attributeProblem = normalized.problem;
+    this.cache.set(key, normalized.path);
+    return normalized.path;
+  }
 
   urlPath(): string { return urlPathOf(this.path()); }
 
@@ -73,19 +86,28 @@ export class RequestView {
 
   /** The peer's identity, as Istio writes principals: "cluster.local/ns/default/sa/sleep". */
   principal(): string | null {
+    const key = "principal";
+    if (this.cache.has(key)) return this.cache.get(key);
+    const v = this.readPrincipal();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private readPrincipal(): string | null {
     const source = this.config.principalSource;
     if (source.length == 0) return null;
     let raw: string | null = null;
-    if (source[0] == "header") raw = this.header(source[1]);
-    else raw = this.property(source.slice(1));
+    if (source[0] == "header") {
+      const header = this.header(source[1]);
+      if (header === null) return null;
+      // x-forwarded-client-cert: the element the nearest proxy added is the last; its URI field
+      // is the client's identity (a Subject may contain "URI=" text and is never read).
+      const elements = parseXfcc(header);
+      if (elements === null) { this.attributeProblem = source[1] + " is not a valid x-forwarded-client-cert value"; return null; }
+      if (elements.length == 0) return null;
+      raw = elements[elements.length - 1].get("uri");
+    } else raw = this.property(source.slice(1));
     if (raw === null) return null;
-    // A forwarded client certificate header holds "...;URI=spiffe://..."; take the URI.
-    const uri = raw.indexOf("URI=");
-    if (uri >= 0) {
-      raw = raw.substring(uri + 4);
-      const end = raw.indexOf(";");
-      if (end >= 0) raw = raw.substring(0, end);
-    }
     return raw.startsWith("spiffe://") ? raw.substring(9) : raw;
   }
 
@@ -104,25 +126,17 @@ export class RequestView {
     return null;
   }
 
-  /** The calling workload's metadata (Istio's x-envoy-peer-metadata), or null. */
-  peer(): JsonValue | null {
-    if (this.peerLoaded) return this.peer_;
-    this.peerLoaded = true;
-    const raw = this.header(PEER_METADATA_HEADER);
-    if (raw === null) return null;
-    this.peer_ = decodePeerMetadata(raw);
-    if (this.peer_ === null) this.attributeProblem = PEER_METADATA_HEADER + " is not base64 of a protobuf Struct nested at most 32 deep";
-    return this.peer_;
+  /** The calling workload's metadata, when it can be trusted (see `peer_metadata`). */
+  peer(): PeerMetadata {
+    if (this.peer_ !== null) return this.peer_!;
+    const peer = readPeerMetadata(this.config.peerTrust);
+    this.peerCounters.count(peer.outcome);
+    if (peer.outcome == PeerOutcome.Invalid) this.attributeProblem = peer.problem;
+    this.peer_ = peer;
+    return peer;
   }
 
-  sourceLabel(name: string): string | null {
-    const peer = this.peer();
-    if (peer === null) return null;
-    const labels = peer.get("LABELS");
-    if (labels === null) return null;
-    const v = labels.get(name);
-    return v !== null && v.isString() ? v.string : null;
-  }
+  sourceLabel(name: string): string | null { return this.peer().label(name); }
 
   destinationLabel(name: string): string | null {
     return this.property(["xds", "node", "metadata", "LABELS", name]);
@@ -130,19 +144,20 @@ export class RequestView {
 
   // ---- credentials -------------------------------------------------------------------------
 
-  /** The verified JWT's claims, from the header Envoy's jwt_authn forwards the payload in. */
+  /** The verified JWT's claims: jwt_authn's payload in dynamic metadata (or, unsafely, a header). */
   claims(): JsonValue | null {
     if (this.claimsLoaded) return this.claims_;
     this.claimsLoaded = true;
     const jwt = this.config.jwt;
     if (jwt === null) return null;
-    const raw = this.header(jwt.payloadHeader);
-    if (raw === null) return null;
-    const bytes = base64Decode(raw);
-    if (bytes === null) { this.credentialProblem = "the JWT payload in " + jwt.payloadHeader + " is not base64url"; return null; }
-    const parsed = parseJson(String.UTF8.decode(bytes.buffer));
-    if (!parsed.ok || !parsed.value!.isObject()) { this.credentialProblem = "the JWT payload in " + jwt.payloadHeader + " is not a JSON object"; return null; }
-    const claims = parsed.value!;
+    let claims: JsonValue | null = null;
+    if (jwt.metadataKeys.length > 0) {
+      const verified = dynamicMetadata(JWT_AUTHN_NAMESPACE);
+      for (let i = 0; verified !== null && i < jwt.metadataKeys.length && claims === null; i++) claims = verified.get(jwt.metadataKeys[i]);
+      if (claims !== null && !claims.isObject()) { this.credentialProblem = "jwt_authn's payload in dynamic metadata is not an object"; return null; }
+    }
+    if (claims === null && jwt.payloadHeader.length > 0) claims = this.claimsFromHeader(jwt.payloadHeader);
+    if (claims === null) return null;
     const exp = claims.get("exp");
     if (exp !== null) {
       if (!exp.isNumber()) { this.credentialProblem = "the JWT exp claim is not a number"; return null; }
@@ -156,6 +171,16 @@ export class RequestView {
     }
     this.claims_ = claims;
     return claims;
+  }
+
+  private claimsFromHeader(header: string): JsonValue | null {
+    const raw = this.header(header);
+    if (raw === null) return null;
+    const bytes = base64Decode(raw);
+    if (bytes === null) { this.credentialProblem = "the JWT payload in " + header + " is not base64url"; return null; }
+    const parsed = parseJson(String.UTF8.decode(bytes.buffer));
+    if (!parsed.ok || !parsed.value!.isObject()) { this.credentialProblem = "the JWT payload in " + header + " is not a JSON object"; return null; }
+    return parsed.value;
   }
 
   /** A claim's values: a string claim gives one, a list of strings several, anything else none. */
@@ -208,7 +233,7 @@ export class RequestView {
   withoutCredentials(): bool {
     const config = this.config;
     if (config.apiKeys === null && config.jwt === null) return false;
-    if (config.jwt !== null && this.header(config.jwt!.payloadHeader) !== null) return false;
+    if (config.jwt !== null && this.claims() !== null) return false;
     if (config.apiKeys !== null) {
       const sources = config.apiKeys!.sources;
       for (let i = 0; i < sources.length; i++) {

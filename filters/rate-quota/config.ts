@@ -1,5 +1,8 @@
 // The rate-quota configuration: parsed and checked once in onConfigure; every error names its field.
-import { Cidr, ConfigReader, HeaderPair, JsonValue, Regex, headerNameProblem, headerValueProblem } from "../../assembly";
+import {
+  Cidr, ConfigReader, ESCAPED_SLASHES_UNESCAPE, HeaderPair, JsonValue, PEER_TRUST_MTLS, Regex, headerNameProblem, headerValueProblem,
+  parsePathNormalization, parsePeerTrust,
+} from "../../assembly";
 
 export const ALGORITHM_TOKEN_BUCKET: u8 = 0;
 export const ALGORITHM_FIXED_WINDOW: u8 = 1;
@@ -57,13 +60,16 @@ export class RateQuotaConfig {
   maxKeys: i32 = 10000;
   casRetries: i32 = 8;
   denyOnContention: bool = false;
+  peerTrust: u8 = PEER_TRUST_MTLS;
+  escapedSlashes: u8 = ESCAPED_SLASHES_UNESCAPE;
 }
 
 export class ParsedConfig {
   constructor(public config: RateQuotaConfig | null, public error: string) {}
 }
 
-const TOP_FIELDS = ["mode", "dimensions", "quotas", "deny_response", "response_headers", "max_keys", "cas_retries", "on_contention", "rate_limit_service"];
+const TOP_FIELDS = ["mode", "dimensions", "quotas", "deny_response", "response_headers", "max_keys", "cas_retries", "on_contention", "rate_limit_service",
+  "peer_metadata", "path_normalization"];
 const QUOTA_FIELDS = ["name", "dimensions", "max_amount", "valid_duration", "algorithm", "shadow", "overrides"];
 const SOURCE_KINDS = ["header", "method", "path", "source_address", "source_cidr", "property", "peer_label", "constant"];
 
@@ -72,6 +78,8 @@ export function parseConfig(text: string): ParsedConfig {
   const root = r.parse(text);
   if (root === null || !r.object(root, "", TOP_FIELDS)) return new ParsedConfig(null, r.error);
   const config = new RateQuotaConfig();
+  config.peerTrust = parsePeerTrust(r, root, "");
+  config.escapedSlashes = parsePathNormalization(r, root);
 
   const mode = r.choice(root, "mode", "", ["local", "global"], "local");
   config.maxKeys = <i32>r.integer(root, "max_keys", "", 16, 1_000_000, 10000);

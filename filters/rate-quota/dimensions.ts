@@ -1,12 +1,15 @@
 // A request's dimension values: each dimension's sources are tried in order, the first value wins.
 import {
-  HeaderMapTypeValues, JsonValue, PEER_METADATA_HEADER, addressWithoutPort, decodePeerMetadata, getHeader, getPropertyString, urlPathOf,
+  HeaderMapTypeValues, PeerMetadata, PeerMetadataCounters, addressWithoutPort, getHeader, getPropertyString, normalizePath, readPeerMetadata, urlPathOf,
 } from "../../assembly";
 import { Dimension, RateQuotaConfig, Source } from "./config";
 
-function urlPath(): string | null {
+/** The path as Envoy normalizes it, so /a and //a/./ count against one bucket; null when it cannot be normalized. */
+function urlPath(escapedSlashes: u8): string | null {
   const path = getHeader(HeaderMapTypeValues.RequestHeaders, ":path");
-  return path === null ? null : urlPathOf(path);
+  if (path === null) return null;
+  const normalized = normalizePath(path, escapedSlashes);
+  return normalized.ok ? urlPathOf(normalized.path) : null;
 }
 
 function sourceAddress(): string | null {
@@ -14,27 +17,23 @@ function sourceAddress(): string | null {
   return address === null ? null : addressWithoutPort(address);
 }
 
-/** The calling workload's metadata, which Istio's sidecars exchange in x-envoy-peer-metadata. */
+/** The calling workload's metadata, read once per request and only when trusted (see peer_metadata). */
 class Peer {
-  private loaded: bool = false;
-  private metadata: JsonValue | null = null;
+  private metadata: PeerMetadata | null = null;
+  constructor(private trust: u8, private counters: PeerMetadataCounters) {}
 
   label(name: string): string | null {
-    if (!this.loaded) {
-      this.loaded = true;
-      const header = getHeader(HeaderMapTypeValues.RequestHeaders, PEER_METADATA_HEADER);
-      if (header !== null) this.metadata = decodePeerMetadata(header);
+    if (this.metadata === null) {
+      const metadata = readPeerMetadata(this.trust);
+      this.counters.count(metadata.outcome);
+      this.metadata = metadata;
     }
-    const metadata = this.metadata;
-    if (metadata === null) return null;
-    const labels = metadata.get("LABELS");
-    if (labels === null) return null;
-    const v = labels.get(name);
-    return v !== null && v.isString() ? v.string : null;
+    // Untrusted or malformed metadata gives no label: the dimension's next source applies.
+    return this.metadata!.label(name);
   }
 }
 
-function evaluate(source: Source, peer: Peer): string | null {
+function evaluate(source: Source, peer: Peer, escapedSlashes: u8): string | null {
   const kind = source.kind;
   if (kind == "peer_label") return peer.label(source.text);
   if (kind == "header") return getHeader(HeaderMapTypeValues.RequestHeaders, source.text);
@@ -43,7 +42,7 @@ function evaluate(source: Source, peer: Peer): string | null {
   if (kind == "property") return getPropertyString(source.property);
   if (kind == "source_address") return sourceAddress();
   if (kind == "path") {
-    const path = urlPath();
+    const path = urlPath(escapedSlashes);
     if (path === null) return null;
     let matched = true;
     if (source.pathMatch == "exact") matched = path == source.pathText;
@@ -61,9 +60,9 @@ function evaluate(source: Source, peer: Peer): string | null {
   return null;
 }
 
-function value(dimension: Dimension, peer: Peer): string | null {
+function value(dimension: Dimension, peer: Peer, escapedSlashes: u8): string | null {
   for (let i = 0; i < dimension.sources.length; i++) {
-    const v = evaluate(dimension.sources[i], peer);
+    const v = evaluate(dimension.sources[i], peer, escapedSlashes);
     if (v !== null) return v;
   }
   return null;
@@ -73,15 +72,16 @@ function value(dimension: Dimension, peer: Peer): string | null {
 export class DimensionValues {
   private values: Array<string | null> = [];
   private known: bool[] = [];
-  private peer: Peer = new Peer();
+  private peer: Peer;
 
-  constructor(private config: RateQuotaConfig) {
+  constructor(private config: RateQuotaConfig, peerCounters: PeerMetadataCounters) {
+    this.peer = new Peer(config.peerTrust, peerCounters);
     for (let i = 0; i < config.dimensions.length; i++) { this.values.push(null); this.known.push(false); }
   }
 
   get(index: i32): string | null {
     if (!this.known[index]) {
-      this.values[index] = value(this.config.dimensions[index], this.peer);
+      this.values[index] = value(this.config.dimensions[index], this.peer, this.config.escapedSlashes);
       this.known[index] = true;
     }
     return this.values[index];

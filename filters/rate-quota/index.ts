@@ -2,7 +2,7 @@
 // Envoy (local mode) or across a fleet through Envoy's rate limit service (global mode).
 export * from "../../assembly/proxy";
 import {
-  BaseContext, Context, Counter, FilterHeadersStatusValues, GrpcCallHandler, GrpcStatusValues, HeaderPair, LogLevelValues,
+  BaseContext, Context, Counter, FilterHeadersStatusValues, GrpcCallHandler, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters,
   RootContext, WasmResultValues, continue_request, get_current_time_nanoseconds, getPropertyString, log, logEnabled,
   registerRootContext, send_local_response, stream_context,
 } from "../../assembly";
@@ -32,6 +32,7 @@ class RateQuotaRoot extends RootContext {
   casExhausted: Counter | null = null;
   evictions: Counter | null = null;
   serviceErrors: Counter | null = null;
+  readonly peerCounters: PeerMetadataCounters = new PeerMetadataCounters("rate_quota");
 
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
@@ -111,7 +112,7 @@ class RateQuota extends Context {
   onRequestHeaders(count: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = this.quotaRoot;
     const config = root.config;
-    const values = new DimensionValues(config);
+    const values = new DimensionValues(config, root.peerCounters);
     if (config.global !== null) return this.askService(values);
 
     const now = <i64>get_current_time_nanoseconds();

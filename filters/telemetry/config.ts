@@ -1,5 +1,5 @@
 // The telemetry configuration, checked once at configure; every error names its field.
-import { ConfigReader, JsonValue, LogLevelValues, headerNameProblem } from "../../assembly";
+import { ConfigReader, JsonValue, LogLevelValues, PEER_TRUST_MTLS, headerNameProblem, parsePeerTrust } from "../../assembly";
 
 /** Istio's standard labels this filter can fill in. */
 export const ISTIO_LABELS = [
@@ -24,6 +24,7 @@ export class TelemetryConfig {
   sampling: f64 = 100;
   logHeaders: string[] = [];
   tracing: bool = true;
+  peerTrust: u8 = PEER_TRUST_MTLS;
 }
 
 export class ParsedConfig {
@@ -41,11 +42,12 @@ function validLabelName(name: string): bool {
 export function parseConfig(text: string): ParsedConfig {
   const r = new ConfigReader();
   const root = r.parse(text);
-  if (root === null || !r.object(root, "", ["reporter", "labels", "custom_labels", "max_series_per_metric", "overflow_value", "access_log", "tracing"])) {
+  if (root === null || !r.object(root, "", ["reporter", "labels", "custom_labels", "max_series_per_metric", "overflow_value", "access_log", "tracing", "peer_metadata"])) {
     return new ParsedConfig(null, r.error);
   }
   const c = new TelemetryConfig();
   c.reporter = r.choice(root, "reporter", "", ["destination", "source"], "destination");
+  c.peerTrust = parsePeerTrust(r, root, "");
   const labels = root.get("labels");
   if (labels === null) {
     for (let i = 0; i < ISTIO_LABELS.length; i++) c.labels.push(ISTIO_LABELS[i]);

@@ -4,9 +4,8 @@
 // stats-tags` prints) turn them back into Prometheus labels.
 export * from "../../assembly/proxy";
 import {
-  Context, Counter, FilterHeadersStatusValues, HeaderMapTypeValues, Histogram, JsonValue, LogLevelValues, RootContext,
-  decodePeerMetadata, getHeader, getPropertyInt64, getPropertyString, log, logEnabled, registerRootContext, stream_context,
-  PEER_METADATA_HEADER,
+  Context, Counter, FilterHeadersStatusValues, HeaderMapTypeValues, Histogram, JsonValue, LogLevelValues, PeerMetadataCounters, RootContext,
+  getHeader, getPropertyInt64, getPropertyString, log, logEnabled, readPeerMetadata, registerRootContext, stream_context,
 } from "../../assembly";
 import { SeriesLimit } from "./series";
 import { TelemetryConfig, parseConfig } from "./config";
@@ -27,12 +26,30 @@ function responseFlags(bits: i64): string {
   return names.length == 0 ? "-" : names.join(",");
 }
 
-/** Label values may not contain the separators of the name encoding. */
+/** Longest label value kept (Kubernetes label values have at most 63 characters). */
+const MAX_LABEL_VALUE: i32 = 64;
+
+/**
+ * A label value no client bytes can turn into a broken or misleading series: printable ASCII
+ * only (no separator of the name encoding, no quote or backslash, no line break, nothing a
+ * Prometheus scrape could choke on), each other character as '_', at most 64 characters.
+ */
 function labelValue(v: string): string {
-  let out = v;
-  if (out.indexOf(";") >= 0) out = out.replaceAll(";", "_");
-  if (out.indexOf("=") >= 0) out = out.replaceAll("=", "_");
-  return out.length == 0 ? "unknown" : out;
+  if (v.length == 0) return "unknown";
+  const length = min(v.length, MAX_LABEL_VALUE);
+  let clean = true;
+  for (let i = 0; i < length && clean; i++) clean = safeInLabel(v.charCodeAt(i));
+  if (clean) return length == v.length ? v : v.substring(0, length);
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    const c = v.charCodeAt(i);
+    out += safeInLabel(c) ? String.fromCharCode(c) : "_";
+  }
+  return out;
+}
+
+function safeInLabel(c: i32): bool {
+  return c > 0x20 && c < 0x7f && c != 0x3b && c != 0x3d && c != 0x22 && c != 0x5c;
 }
 
 function str(value: JsonValue | null): string | null {
@@ -84,6 +101,7 @@ class TelemetryRoot extends RootContext {
   private histograms: Map<string, Histogram> = new Map();
   series: SeriesLimit | null = null;
   overflowed: Counter | null = null;
+  readonly peerCounters: PeerMetadataCounters = new PeerMetadataCounters("telemetry");
 
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
@@ -180,8 +198,10 @@ class Telemetry extends Context {
     const config = root.config;
     const status = getHeader(HeaderMapTypeValues.ResponseHeaders, ":status");
     const code = status === null ? "0" : status;
-    const peerHeader = getHeader(config.reporter == "destination" ? HeaderMapTypeValues.RequestHeaders : HeaderMapTypeValues.ResponseHeaders, PEER_METADATA_HEADER);
-    const peer = Workload.fromMetadata(peerHeader === null ? null : decodePeerMetadata(peerHeader));
+    // The peer is the client for a destination reporter, the upstream for a source reporter.
+    const peerMetadata = readPeerMetadata(config.peerTrust, config.reporter != "destination");
+    root.peerCounters.count(peerMetadata.outcome);
+    const peer = Workload.fromMetadata(peerMetadata.metadata);
     const source = config.reporter == "destination" ? peer : root.local;
     const destination = config.reporter == "destination" ? root.local : peer;
     const contentType = getHeader(HeaderMapTypeValues.RequestHeaders, "content-type");

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { DIST_DIR } from '../../cli/paths.js';
-import type { NodeInfo, PluginSpec, Route, StatsTag } from '../../host-sim/index.js';
+import type { NodeInfo, PathNormalization, PluginSpec, Route, StatsTag } from '../../host-sim/index.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -94,8 +94,10 @@ export interface HostSimSetup {
   clusters: string[];
   statsTags: StatsTag[];
   node: NodeInfo;
-  /** HTTP filters host-sim cannot run (everything but wasm and the router). */
+  /** HTTP filters host-sim cannot run (everything but wasm, header_mutation's removals and the router). */
   unsupported: string[];
+  pathNormalization: PathNormalization;
+  removeRequestHeaders: string[];
 }
 
 /** The bootstrap in host-sim's terms: its first HTTP connection manager's wasm filters and routes. */
@@ -103,6 +105,7 @@ export function hostSimSetup(bootstrap: Json): HostSimSetup {
   const hcm = hcms(bootstrap).next().value as Json;
   const plugins: PluginSpec[] = [];
   const unsupported: string[] = [];
+  const removeRequestHeaders: string[] = [];
   for (const filter of hcm.http_filters ?? []) {
     const config = filter.typed_config?.config;
     if (filter.typed_config?.['@type']?.endsWith('filters.http.wasm.v3.Wasm')) {
@@ -116,11 +119,17 @@ export function hostSimSetup(bootstrap: Json): HostSimSetup {
         ...(config.vm_config.configuration?.value !== undefined ? { vmConfiguration: String(config.vm_config.configuration.value) } : {}),
         failOpen: config.fail_open ?? false,
       });
+    } else if (filter.name === 'envoy.filters.http.header_mutation') {
+      for (const m of filter.typed_config?.mutations?.request_mutations ?? []) if (m.remove) removeRequestHeaders.push(m.remove);
     } else if (filter.name !== 'envoy.filters.http.router') {
       unsupported.push(filter.name);
     }
   }
   const routes = (hcm.route_config?.virtual_hosts ?? []).flatMap((vh: Json) => (vh.routes ?? []).map(routeOf));
   const node: NodeInfo = { id: bootstrap.node?.id ?? '', cluster: bootstrap.node?.cluster ?? '', ...(bootstrap.node?.metadata ? { metadata: bootstrap.node.metadata } : {}) };
-  return { plugins, routes, clusters: clusterNames(bootstrap), statsTags: bootstrap.stats_config?.stats_tags ?? [], node, unsupported };
+  const pathNormalization: PathNormalization = {
+    normalizePath: hcm.normalize_path ?? false, mergeSlashes: hcm.merge_slashes ?? false, escapedSlashes: hcm.path_with_escaped_slashes_action,
+  };
+  return { plugins, routes, clusters: clusterNames(bootstrap), statsTags: bootstrap.stats_config?.stats_tags ?? [], node, unsupported,
+    pathNormalization, removeRequestHeaders };
 }

@@ -4,6 +4,7 @@
 import { localize } from './bootstrap.js';
 import { send } from '../../cli/envoy/client.js';
 import { EnvoyProcess } from '../../cli/envoy/process.js';
+import { Pki } from '../../cli/envoy/pki.js';
 import { prometheusSamples, show, withoutIgnored, IGNORED_RESPONSE_HEADERS, type Exchange, type Observation } from './observation.js';
 import { bytesOf, scenarioBootstrap, type Scenario } from './scenario.js';
 import type { UpstreamSet } from './upstream.js';
@@ -15,10 +16,17 @@ export const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g,
 
 export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Promise<Observation> {
   const bootstrap = localize(scenarioBootstrap(scenario), { upstreams: upstreams.ports(), fallbackPort: upstreams.closed });
+  const pki = scenario.tls ? new Pki() : undefined;
+  if (pki) {
+    for (const listener of bootstrap.static_resources?.listeners ?? []) {
+      for (const chain of listener.filter_chains ?? []) chain.transport_socket = pki.downstreamTlsContext(scenario.tls!.require_client_certificate ?? false);
+    }
+  }
   let envoy: EnvoyProcess;
   try {
     envoy = await EnvoyProcess.start(bootstrap, { concurrency: scenario.workers ?? 2 });
   } catch (error) {
+    pki?.close();
     const refused = String((error as Error).message).match(/Unable to create Wasm plugin[^\n]*|Failed to load Wasm[^\n]*|Wasm VM failed[^\n]*/);
     if (refused) return { loadError: refused[0], exchanges: [], metrics: {}, prometheus: [], startupLogs: [], logs: [] };
     throw error;
@@ -41,7 +49,7 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
           trailers: request.trailers?.map(([k, v]) => [k, bytesOf(v)]),
           contentLength: request.content_length,
           chunkPauseMs: request.body && request.body.length > 1 ? 60 : 0,
-        });
+        }, 30_000, pki?.clientTls(request.client_certificate));
         // on_log runs after the client has its answer: let the stream finish before the next one.
         await envoy.idle();
         exchanges.push({
@@ -62,5 +70,6 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
     return { exchanges, metrics, prometheus, startupLogs: startupLogs.sort(), logs };
   } finally {
     await envoy.stop();
+    pki?.close();
   }
 }

@@ -12,7 +12,8 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
   const ports = upstreams.ports();
   // A cluster nobody serves points at a closed port, as in the Envoy run.
   const clusters = Object.fromEntries(setup.clusters.map((name) => [name, `http://127.0.0.1:${ports[name] ?? upstreams.closed}`]));
-  const host = new Host({ workers: scenario.workers ?? 2, clusters, routes: setup.routes, statsTags: setup.statsTags, node: setup.node, logLevel: 'debug' });
+  const host = new Host({ workers: scenario.workers ?? 2, clusters, routes: setup.routes, statsTags: setup.statsTags, node: setup.node, logLevel: 'debug',
+    pathNormalization: setup.pathNormalization, removeRequestHeaders: setup.removeRequestHeaders });
   try {
     try {
       for (const plugin of setup.plugins) host.addPlugin(plugin);
@@ -36,6 +37,7 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
           path: request.path ?? '/',
           authority: request.authority ?? 'example.com',
           headers,
+          ...(scenario.tls ? { scheme: 'https', tls: request.client_certificate ? { peerCertificate: { uriSan: request.client_certificate } } : {} } : {}),
           ...(request.body ? { body: request.body.map(bytesOf) } : {}),
           ...(request.trailers ? { trailers: request.trailers.map(([k, v]) => [k.toLowerCase(), bytesOf(v)] as [string, Uint8Array]) } : {}),
         }, { advanceClock: true });

@@ -45,6 +45,8 @@ export interface RequestEntry {
   repeat?: number;
   /** Wait this long (real time in Envoy, virtual time in host-sim) before sending. */
   after_ms?: number;
+  /** With the scenario's `tls`: the SPIFFE URI of the client certificate to present (none: TLS without one). */
+  client_certificate?: string;
   /** Sanity checks that hold in both hosts, so a scenario cannot agree on nothing. */
   expect?: { status?: number; headers?: Record<string, string>; body_contains?: string; upstream?: boolean };
 }
@@ -62,6 +64,13 @@ export interface Scenario {
   routes?: Json[];
   /** What each cluster answers; every cluster named here is a real server in the Envoy run. */
   clusters: Record<string, UpstreamBehaviour | null>;
+  /**
+   * The listener speaks TLS with a certificate from a throwaway CA and validates client
+   * certificates against it (mTLS when a request presents one).
+   */
+  tls?: { require_client_certificate?: boolean };
+  /** Extra fields of a generated bootstrap's HTTP connection manager (normalize_path, ...). */
+  hcm?: Json;
   /** Extra top-level bootstrap fields (stats_config, ...). */
   bootstrap?: Json;
   requests: RequestEntry[];
@@ -120,11 +129,13 @@ export function scenarioBootstrap(scenario: Scenario): Json {
   }));
   // Addresses are filled in when the run localizes the bootstrap.
   const clusters = Object.keys(scenario.clusters).map((name) => ({ name, type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: name, endpoints: [] } }));
-  return {
+  const bootstrap = {
     ...(scenario.bootstrap ?? {}),
     ...httpBootstrap({
       admin: { address: '127.0.0.1', port: 0 }, listener: { address: '127.0.0.1', port: 0 }, routeName: 'local', virtualHost: 'all',
       routes: scenario.routes ?? [{ match: { prefix: '/' }, route: { cluster: 'backend' } }], filters, clusters,
     }),
   };
+  Object.assign(bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config, scenario.hcm ?? {});
+  return bootstrap;
 }

@@ -27,7 +27,6 @@ async function status(host: Host, spec: RequestSpec = {}): Promise<number> {
 
 const allow = (rules: object[], name = 'allow') => ({ policies: [{ name, action: 'ALLOW', rules }] });
 const sha = (key: string) => createHash('sha256').update(key).digest('hex');
-const jwt = (claims: object) => Buffer.from(JSON.stringify(claims)).toString('base64url');
 const peer = (metadata: object) => Buffer.from(protoStruct(metadata as Record<string, unknown>)).toString('base64');
 const NOW = Date.UTC(2026, 0, 1) / 1000;
 
@@ -140,9 +139,12 @@ describe('access-control: matchers', () => {
 describe('access-control: when expressions', () => {
   const labels = 'destination.labels["app"] == "ratings" && source.labels["app"] == "reviews" && source.labels["version"] == "v3"';
 
-  it('evaluates the Istio example with labels from node metadata and the peer metadata header', async () => {
+  it('evaluates the Istio example with labels from node metadata and the peer metadata of an mTLS peer', async () => {
     const host = accessControl(allow([{ when: [labels] }]));
-    const from = (version: string) => ({ headers: { 'x-envoy-peer-metadata': peer({ NAMESPACE: 'bookinfo', LABELS: { app: 'reviews', version } }) } });
+    const from = (version: string) => ({
+      tls: { peerCertificate: { uriSan: 'spiffe://cluster.local/ns/bookinfo/sa/reviews' } },
+      headers: { 'x-envoy-peer-metadata': peer({ NAMESPACE: 'bookinfo', SERVICE_ACCOUNT: 'reviews', LABELS: { app: 'reviews', version } }) },
+    });
     expect(await status(host, from('v3'))).toBe(200);
     expect(await status(host, from('v2'))).toBe(403);
     expect(await status(host)).toBe(403);
@@ -178,7 +180,8 @@ describe('access-control: when expressions', () => {
     const r = await host.request({ headers: { 'x-envoy-peer-metadata': peer({ LABELS: nested }) } });
     expect(r.status).toBe(403);
     expect(host.logs.messages('info').join('\n')).toMatch(/x-envoy-peer-metadata is not base64 of a protobuf Struct/);
-    const good = { headers: { 'x-envoy-peer-metadata': peer({ LABELS: { app: 'reviews', version: 'v3' } }) } };
+    const good = { tls: { peerCertificate: { uriSan: 'spiffe://cluster.local/ns/bookinfo/sa/reviews' } },
+      headers: { 'x-envoy-peer-metadata': peer({ NAMESPACE: 'bookinfo', SERVICE_ACCOUNT: 'reviews', LABELS: { app: 'reviews', version: 'v3' } }) } };
     expect(await status(host, good)).toBe(200);
   });
 });
@@ -217,14 +220,16 @@ describe('access-control: API keys and consumers', () => {
 
 describe('access-control: JWT claims', () => {
   const config = (extra: object = {}) => ({
-    jwt: { payload_header: 'x-jwt-payload', clock_skew: '30s' },
+    jwt: { payload_in_metadata: 'jwt_payload', clock_skew: '30s' },
     ...allow([
       { name: 'issuer', from: [{ source: { request_principals: ['https://issuer.example/*'] } }],
         when: ['request.auth.audiences == "ratings" && request.auth.claims["groups"] == "readers"'] },
     ]),
     ...extra,
   });
-  const token = (claims: object) => ({ headers: { 'x-jwt-payload': jwt({ iss: 'https://issuer.example', sub: 'alice', aud: ['ratings', 'reviews'], groups: ['readers'], ...claims }) } });
+  // What jwt_authn records in dynamic metadata for a token it verified.
+  const token = (claims: object) => ({ dynamicMetadata: { 'envoy.filters.http.jwt_authn': {
+    jwt_payload: { iss: 'https://issuer.example', sub: 'alice', aud: ['ratings', 'reviews'], groups: ['readers'], ...claims } } } });
 
   it('matches request principals, audiences and list claims', async () => {
     const host = accessControl(config());
@@ -243,9 +248,9 @@ describe('access-control: JWT claims', () => {
     expect(await status(host, token({ exp: NOW + 60 }))).toBe(401);
   });
 
-  it('answers 401 for a malformed payload and for a missing token', async () => {
+  it('answers 401 for a payload that is not an object and for a missing token', async () => {
     const host = accessControl(config());
-    expect(await status(host, { headers: { 'x-jwt-payload': 'not-json' } })).toBe(401);
+    expect(await status(host, { dynamicMetadata: { 'envoy.filters.http.jwt_authn': { jwt_payload: 'not an object' } } })).toBe(401);
     expect(await status(host)).toBe(401);
   });
 });
@@ -294,7 +299,7 @@ describe('access-control: fuzz', () => {
     const host = accessControl({
       principal_from: { header: 'x-forwarded-client-cert' },
       api_keys: { from: [{ header: 'x-api-key' }, { query: 'k' }], keys: [{ consumer: 'c', sha256: sha('k') }] },
-      jwt: { payload_header: 'x-jwt-payload' },
+      jwt: { payload_in_metadata: 'jwt_payload' },
       policies: [
         { name: 'd', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin/{**}'], hosts: ['*.evil'] } }], when: ['request.headers["x-a"].matches("a+b")'] }] },
         { name: 'a', action: 'ALLOW', rules: [

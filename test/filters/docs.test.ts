@@ -78,14 +78,14 @@ describe('Envoy API validation', () => {
   it('reports unknown fields, wrong types, bad enums and unresolvable typed configs with their path', () => {
     const bootstrap = parseYaml(readFileSync(join(ROOT, 'envoy-configs', 'rate-quota.yaml'), 'utf8'));
     const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-    hcm.http_filters[0].typed_config.config.rootid = 'x';
-    hcm.http_filters[1].typed_config['@type'] = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Ruoter';
+    hcm.http_filters[1].typed_config.config.rootid = 'x';
+    hcm.http_filters[2].typed_config['@type'] = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Ruoter';
     bootstrap.static_resources.clusters[0].type = 'MAGIC';
     bootstrap.static_resources.clusters[0].connect_timeout = 1;
     const wasm = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters';
     expect(validateBootstrap(bootstrap)).toEqual([
-      `${wasm}[0].typed_config.config.rootid: unknown field in envoy.extensions.wasm.v3.PluginConfig`,
-      `${wasm}[1].typed_config.@type: cannot resolve type.googleapis.com/envoy.extensions.filters.http.router.v3.Ruoter: no such message in Envoy's API`,
+      `${wasm}[1].typed_config.config.rootid: unknown field in envoy.extensions.wasm.v3.PluginConfig`,
+      `${wasm}[2].typed_config.@type: cannot resolve type.googleapis.com/envoy.extensions.filters.http.router.v3.Ruoter: no such message in Envoy's API`,
       'static_resources.clusters[0].type: "MAGIC" is not one of STATIC, STRICT_DNS, LOGICAL_DNS, EDS, ORIGINAL_DST',
       'static_resources.clusters[0].connect_timeout: expected a duration such as "1s", got 1',
     ]);
@@ -106,14 +106,15 @@ describe('Envoy API validation', () => {
   });
 
   it('puts jwt_authn in front of access-control when it reads JWT claims, with the issuer its policies name', () => {
-    const configuration = { jwt: { payload_header: 'x-claims' },
+    const configuration = { jwt: { payload_in_metadata: 'claims' },
       policies: [{ name: 'staff', action: 'ALLOW', rules: [{ from: [{ source: { request_principals: ['https://login.example.com/*'] } }] }] }] };
     const bootstrap = envoyBootstrap({ filter: 'access-control', configuration }) as any;
     expect(validateBootstrap(bootstrap)).toEqual([]);
     const filters = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
-    expect(filters.map((f: { name: string }) => f.name)).toEqual(['envoy.filters.http.jwt_authn', 'envoy.filters.http.wasm', 'envoy.filters.http.router']);
-    const provider = filters[0].typed_config.providers.issuer;
-    expect(provider).toMatchObject({ issuer: 'https://login.example.com', forward_payload_header: 'x-claims' });
+    // At the edge: client-sent peer metadata removed first, then jwt_authn, then the filter.
+    expect(filters.map((f: { name: string }) => f.name)).toEqual(['envoy.filters.http.header_mutation', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.wasm', 'envoy.filters.http.router']);
+    const provider = filters[1].typed_config.providers.issuer;
+    expect(provider).toMatchObject({ issuer: 'https://login.example.com', payload_in_metadata: 'claims' });
     expect(provider.remote_jwks.http_uri.cluster).toBe('jwks');
     expect(bootstrap.static_resources.clusters.map((c: { name: string }) => c.name)).toEqual(['backend', 'jwks']);
   });

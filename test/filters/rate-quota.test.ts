@@ -45,8 +45,11 @@ const memquota = {
   }],
 };
 
-/** A request from the reviews workload, as its sidecar announces it in Istio's peer metadata. */
-const fromReviews = (version: string) => ({ headers: { 'x-envoy-peer-metadata': Buffer.from(protoStruct({ LABELS: { app: 'reviews', version } })).toString('base64') } });
+/** A request from the reviews workload over mTLS, as its sidecar announces it in Istio's peer metadata. */
+const fromReviews = (version: string) => ({
+  tls: { peerCertificate: { uriSan: 'spiffe://cluster.local/ns/bookinfo/sa/reviews' } },
+  headers: { 'x-envoy-peer-metadata': Buffer.from(protoStruct({ NAMESPACE: 'bookinfo', SERVICE_ACCOUNT: 'reviews', LABELS: { app: 'reviews', version } })).toString('base64') },
+});
 
 describe('rate-quota: the memquota example', () => {
   it('reviews v3 -> ratings: 1 request per 5 s, refilled at exactly 5 s', async () => {

@@ -12,7 +12,9 @@ const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 const node = { id: 'ratings', metadata: { WORKLOAD_NAME: 'ratings-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'ratings', version: 'v1' } } };
-const peer = Buffer.from(protoStruct({ WORKLOAD_NAME: 'reviews-v3', NAMESPACE: 'bookinfo', LABELS: { app: 'reviews', version: 'v3' } })).toString('base64');
+const peer = Buffer.from(protoStruct({ WORKLOAD_NAME: 'reviews-v3', NAMESPACE: 'bookinfo', SERVICE_ACCOUNT: 'reviews', LABELS: { app: 'reviews', version: 'v3' } })).toString('base64');
+/** The client certificate reviews' sidecar presents, which vouches for its metadata. */
+const mtls = { peerCertificate: { uriSan: 'spiffe://cluster.local/ns/bookinfo/sa/reviews' } };
 
 function telemetry(configuration: object, options: HostOptions = {}, before: (host: Host) => void = () => {}): Host {
   const host = new Host({
@@ -49,11 +51,11 @@ describe('telemetry: Istio metrics', () => {
         configuration: { policies: [{ name: 'no-admin', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin'] } }] }] }] } });
     });
     const from = { 'x-envoy-peer-metadata': peer };
-    await host.request({ path: '/', headers: from });
-    await host.request({ path: '/', headers: from });
-    await host.request({ path: '/missing', headers: from });
-    await host.request({ path: '/admin', headers: from });
-    await host.request({ path: '/reset', headers: from });
+    await host.request({ path: '/', headers: from, tls: mtls });
+    await host.request({ path: '/', headers: from, tls: mtls });
+    await host.request({ path: '/missing', headers: from, tls: mtls });
+    await host.request({ path: '/admin', headers: from, tls: mtls });
+    await host.request({ path: '/reset', headers: from, tls: mtls });
     expect(requestsTotal(host, configuration)).toEqual([
       'istio_requests_total{reporter="destination",source_app="reviews",source_version="v3",destination_app="ratings",response_code="200",response_flags="-"} 2',
       'istio_requests_total{reporter="destination",source_app="reviews",source_version="v3",destination_app="ratings",response_code="403",response_flags="-"} 1',
@@ -74,11 +76,11 @@ describe('telemetry: Istio metrics', () => {
     expect(responseBytes).toBeGreaterThanOrEqual(100);
   });
 
-  it('takes source labels from the peer header and destination labels from node metadata; unknown when missing', async () => {
+  it('takes source labels from an mTLS peer\'s metadata and destination labels from node metadata; unknown when missing', async () => {
     const configuration = { labels: ['source_workload', 'source_workload_namespace', 'destination_workload', 'destination_version'], access_log: false };
     const host = telemetry(configuration);
+    await host.request({ headers: { 'x-envoy-peer-metadata': peer }, tls: mtls });
     await host.request({ headers: { 'x-envoy-peer-metadata': peer } });
-    await host.request();
     expect(requestsTotal(host, configuration)).toEqual([
       'istio_requests_total{source_workload="reviews-v3",source_workload_namespace="bookinfo",destination_workload="ratings-v1",destination_version="v1"} 1',
       'istio_requests_total{source_workload="unknown",source_workload_namespace="unknown",destination_workload="ratings-v1",destination_version="v1"} 1',
