@@ -27,6 +27,7 @@ export * from "./peer";
 export * from "./metadata";
 export * from "./xfcc";
 export * from "./path";
+export * from "./secret";
 export * from "./http";
 export {
   BaseContext, RootContext, Context, registerRootContext, RootContextFactory,

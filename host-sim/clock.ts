@@ -20,8 +20,14 @@ export class VirtualClock {
 
   now(): number { return this.nowMs; }
 
+  /** How far the wall clock was stepped (as NTP or an operator may); timers and the monotonic clock are unaffected. */
+  private wallStepMs = 0;
+
   /** Wall-clock nanoseconds since the epoch, as proxy_get_current_time_nanoseconds returns. */
-  nowNanos(): bigint { return BigInt(Math.round(this.nowMs * 1000)) * 1000n; }
+  nowNanos(): bigint { return BigInt(Math.round((this.nowMs + this.wallStepMs) * 1000)) * 1000n; }
+
+  /** Steps the wall clock by `deltaMs` (negative: backwards), as a clock correction would. */
+  stepWallClock(deltaMs: number): void { this.wallStepMs += deltaMs; }
 
   /**
    * Monotonic nanoseconds, as a steady clock that has been running a while (Envoy's reads the

@@ -58,6 +58,8 @@ export class RateQuotaConfig {
   denyHeaders: HeaderPair[] = [];
   responseHeaders: bool = true;
   maxKeys: i32 = 10000;
+  /** Longest key (dimension values joined, in characters) counted on its own. */
+  maxKeyLength: i32 = 256;
   casRetries: i32 = 8;
   denyOnContention: bool = false;
   peerTrust: u8 = PEER_TRUST_MTLS;
@@ -69,7 +71,7 @@ export class ParsedConfig {
 }
 
 const TOP_FIELDS = ["mode", "dimensions", "quotas", "deny_response", "response_headers", "max_keys", "cas_retries", "on_contention", "rate_limit_service",
-  "peer_metadata", "path_normalization"];
+  "peer_metadata", "path_normalization", "max_key_length"];
 const QUOTA_FIELDS = ["name", "dimensions", "max_amount", "valid_duration", "algorithm", "shadow", "overrides"];
 const SOURCE_KINDS = ["header", "method", "path", "source_address", "source_cidr", "property", "peer_label", "constant"];
 
@@ -83,6 +85,7 @@ export function parseConfig(text: string): ParsedConfig {
 
   const mode = r.choice(root, "mode", "", ["local", "global"], "local");
   config.maxKeys = <i32>r.integer(root, "max_keys", "", 16, 1_000_000, 10000);
+  config.maxKeyLength = <i32>r.integer(root, "max_key_length", "", 16, 65536, 256);
   config.casRetries = <i32>r.integer(root, "cas_retries", "", 1, 100, 8);
   config.denyOnContention = r.choice(root, "on_contention", "", ["allow", "deny"], "allow") == "deny";
   config.responseHeaders = r.bool(root, "response_headers", "", true);

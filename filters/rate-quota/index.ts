@@ -4,7 +4,7 @@ export * from "../../assembly/proxy";
 import {
   BaseContext, Context, Counter, FilterHeadersStatusValues, GrpcCallHandler, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters,
   RootContext, WasmResultValues, continue_request, get_current_time_nanoseconds, getPropertyString, log, logEnabled,
-  registerRootContext, send_local_response, stream_context,
+  registerRootContext, send_local_response, sharedSecret, stream_context,
 } from "../../assembly";
 import { Quota, RateQuotaConfig, parseConfig } from "./config";
 import { DimensionValues } from "./dimensions";
@@ -13,6 +13,8 @@ import { SlotTable } from "./store";
 import { CODE_OVER_LIMIT, Descriptor, RLS_METHOD, RLS_SERVICE, decodeResponse, encodeRequest } from "./global";
 
 const SEPARATOR = "\x1f";
+/** The key every oversized key is counted under (no dimension value contains the separator alone). */
+const TOO_LONG_KEY = "\x1f(too long)";
 
 class QuotaMetrics {
   allowed: Counter;
@@ -30,7 +32,8 @@ class RateQuotaRoot extends RootContext {
   tables: SlotTable[] = [];
   metrics: QuotaMetrics[] = [];
   casExhausted: Counter | null = null;
-  evictions: Counter | null = null;
+  overflows: Counter | null = null;
+  keysTooLong: Counter | null = null;
   serviceErrors: Counter | null = null;
   readonly peerCounters: PeerMetadataCounters = new PeerMetadataCounters("rate_quota");
 
@@ -43,16 +46,18 @@ class RateQuotaRoot extends RootContext {
     const config = parsed.config!;
     const rootId = getPropertyString(["plugin_root_id"]);
     const prefix = "rate-quota|" + (rootId === null ? "" : rootId) + "|";
+    const secret = sharedSecret(prefix + "secret");
     const tables = new Array<SlotTable>();
     const metrics = new Array<QuotaMetrics>();
     for (let i = 0; i < config.quotas.length; i++) {
-      const table = new SlotTable(prefix + config.quotas[i].name + "|", config.maxKeys);
+      const table = new SlotTable(prefix + config.quotas[i].name + "|", config.maxKeys, secret);
       if (config.global === null) table.ensureCreated();
       tables.push(table);
       metrics.push(new QuotaMetrics(config.quotas[i].name));
     }
     this.casExhausted = new Counter("rate_quota.cas_exhausted");
-    this.evictions = new Counter("rate_quota.evictions");
+    this.overflows = new Counter("rate_quota.overflow");
+    this.keysTooLong = new Counter("rate_quota.key_too_long");
     this.serviceErrors = new Counter("rate_quota.rate_limit_service_errors");
     this.config = config;
     this.tables = tables;
@@ -153,13 +158,19 @@ class RateQuota extends Context {
     const root = this.quotaRoot;
     const table = root.tables[index];
     const limit = limitFor(quota, keyValues);
-    const key = keyValues.join(SEPARATOR);
+    let key = keyValues.join(SEPARATOR);
+    // Oversized keys are counted and share one bucket: their length cannot buy distinct keys.
+    if (key.length > root.config.maxKeyLength) {
+      root.keysTooLong!.increment(1);
+      key = TOO_LONG_KEY;
+    }
+    const digest = table.digest(key);
     for (let attempt = 0; attempt < root.config.casRetries; attempt++) {
-      const slot = table.find(key, now);
+      const slot = table.find(digest, now);
       if (slot === null) break;
       const decision = take(slot.state, quota.algorithm, limit[0], limit[1], now);
       if (table.write(slot) == WasmResultValues.Ok) {
-        if (slot.evicted) root.evictions!.increment(1);
+        if (slot.overflow) root.overflows!.increment(1);
         return decision;
       }
     }

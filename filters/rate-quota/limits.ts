@@ -35,7 +35,7 @@ const EPSILON: f64 = 1e-9;
 /** True when `state` holds nothing a fresh key would not: such a slot may be reused. */
 export function isIdle(state: BucketState, now: i64): bool {
   if (state.fresh) return true;
-  if (state.algorithm == ALGORITHM_FIXED_WINDOW) return now / state.windowNs != state.mark;
+  if (state.algorithm == ALGORITHM_FIXED_WINDOW) return now / state.windowNs > state.mark;
   return tokensAt(state, state.limit, state.windowNs, now) >= <f64>state.limit - EPSILON;
 }
 
@@ -57,7 +57,8 @@ export function take(state: BucketState, algorithm: u8, limit: i64, windowNs: i6
   state.limit = limit;
   state.windowNs = windowNs;
   if (algorithm == ALGORITHM_FIXED_WINDOW) {
-    const window = now / windowNs;
+    // A wall clock stepping back stays in the window already counted: it re-grants nothing.
+    const window = state.fresh ? now / windowNs : max<i64>(now / windowNs, state.mark);
     if (state.fresh || state.mark != window) { state.amount = 0; state.mark = window; }
     state.fresh = false;
     const end = (window + 1) * windowNs;
@@ -74,7 +75,8 @@ export function take(state: BucketState, algorithm: u8, limit: i64, windowNs: i6
   }
   let tokens = tokensAt(state, limit, windowNs, now);
   state.fresh = false;
-  state.mark = now;
+  // The refill clock never runs backwards: a wall clock stepping back then forward refills once.
+  state.mark = max<i64>(state.mark, now);
   const perToken = <f64>windowNs / <f64>limit;
   if (tokens >= 1 - EPSILON) {
     tokens = max<f64>(0, tokens - 1);
