@@ -74,6 +74,8 @@ export interface HttpBootstrapOptions {
    * client may send Istio's peer metadata headers.
    */
   edge?: boolean;
+  /** At the edge, more request headers only the filters may set (header-routing's cluster header). */
+  filterOwnedHeaders?: string[];
   /** The listener's transport socket (a DownstreamTlsContext for TLS). */
   transportSocket?: Json;
 }
@@ -81,14 +83,20 @@ export interface HttpBootstrapOptions {
 /** Paths as the upstream will see them, so a rule on /admin cannot be dodged with /./admin or %2F. */
 export const EDGE_PATH_NORMALIZATION = { normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT' };
 
-/** Removes client-sent peer metadata headers before the filters, so no client claims to be a mesh workload. */
-export const STRIP_PEER_METADATA = {
-  name: 'envoy.filters.http.header_mutation',
-  typed_config: {
-    '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
-    mutations: { request_mutations: [{ remove: 'x-envoy-peer-metadata' }, { remove: 'x-envoy-peer-metadata-id' }] },
-  },
-};
+/**
+ * Removes client-sent peer metadata headers (and headers only a filter may set) before the
+ * filters, so no client claims to be a mesh workload or picks a cluster itself.
+ */
+export function edgeHeaderRemoval(filterOwned: string[] = []): Json {
+  const names = ['x-envoy-peer-metadata', 'x-envoy-peer-metadata-id', ...filterOwned];
+  return {
+    name: 'envoy.filters.http.header_mutation',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+      mutations: { request_mutations: names.map((remove) => ({ remove })) },
+    },
+  };
+}
 
 /** A static bootstrap: admin, one HTTP listener with one virtual host, the filters then the router, the clusters. */
 export function httpBootstrap(o: HttpBootstrapOptions): Json {
@@ -106,7 +114,7 @@ export function httpBootstrap(o: HttpBootstrapOptions): Json {
             stat_prefix: 'ingress_http',
             ...(o.edge ? EDGE_PATH_NORMALIZATION : {}),
             route_config: { name: o.routeName, virtual_hosts: [{ name: o.virtualHost, domains: ['*'], routes: o.routes }] },
-            http_filters: [...(o.edge ? [STRIP_PEER_METADATA] : []), ...o.filters, ROUTER_FILTER],
+            http_filters: [...(o.edge ? [edgeHeaderRemoval(o.filterOwnedHeaders)] : []), ...o.filters, ROUTER_FILTER],
           },
         }] }],
       }],
@@ -161,11 +169,13 @@ export interface BootstrapOptions extends EnvoyConfigOptions { configuration: Re
 export function envoyBootstrap(options: BootstrapOptions): Record<string, unknown> {
   const clusters = [cluster('backend', 'backend', 8080)];
   const routes: Record<string, unknown>[] = [{ match: { prefix: '/' }, route: { cluster: 'backend' } }];
+  const filterOwnedHeaders: string[] = [];
   const service = options.configuration.rate_limit_service as { cluster?: string } | undefined;
   if (options.filter === 'rate-quota' && service?.cluster) clusters.push(cluster(service.cluster, service.cluster, 8081, true));
   if (options.filter === 'header-routing') {
     // The filter names a cluster in a header; a cluster_header route must read it, and every target must exist.
     const targets = routingTargets(options.configuration);
+    filterOwnedHeaders.push(targets.header);
     if (targets.clusters.length > 0) {
       routes.unshift({ match: { prefix: '/', headers: [{ name: targets.header, present_match: true }] }, route: { cluster_header: targets.header } });
       for (const name of targets.clusters) if (name !== 'backend') clusters.push(cluster(name, name, 8080));
@@ -179,7 +189,7 @@ export function envoyBootstrap(options: BootstrapOptions): Record<string, unknow
   }
   const bootstrap = httpBootstrap({
     admin: { address: '127.0.0.1', port: 9901 }, listener: { address: '0.0.0.0', port: 10000 },
-    routeName: 'local_route', virtualHost: 'backend', routes, filters: httpFilters, clusters, edge: true,
+    routeName: 'local_route', virtualHost: 'backend', routes, filters: httpFilters, clusters, edge: true, filterOwnedHeaders,
   });
   if (options.filter === 'telemetry') {
     bootstrap.stats_config = { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(options.configuration)) };

@@ -71,6 +71,8 @@ export class RoutingConfig {
   clusters: string[] = [];
   /** The cluster header and every header a target sets: removed from each request before routing. */
   ownedHeaders: string[] = [];
+  /** Faults (delays) in progress at once across the Envoy's workers; more are not injected. */
+  maxActiveFaults: i32 = 100;
 }
 
 export class ParsedConfig {
@@ -82,8 +84,9 @@ const MATCH_KINDS = ["exact", "prefix", "suffix", "contains", "regex", "present"
 export function parseConfig(text: string): ParsedConfig {
   const r = new ConfigReader();
   const root = r.parse(text);
-  if (root === null || !r.object(root, "", ["rules", "cluster_header", "echo_header", "clusters"])) return new ParsedConfig(null, r.error);
+  if (root === null || !r.object(root, "", ["rules", "cluster_header", "echo_header", "clusters", "max_active_faults"])) return new ParsedConfig(null, r.error);
   const config = new RoutingConfig();
+  config.maxActiveFaults = <i32>r.integer(root, "max_active_faults", "", 0, 1_000_000, 100);
   const clusterHeader = r.string(root, "cluster_header", "", config.clusterHeader);
   if (clusterHeader !== null) {
     const problem = headerNameProblem(clusterHeader);

@@ -5,7 +5,8 @@
 export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderPairsView, LogLevelValues, RootContext,
-  addressWithoutPort, clear_route_cache, continue_request, cookieValue, fnv1a, get_current_time_nanoseconds, getPropertyString,
+  WasmResultValues, addressWithoutPort, clear_route_cache, continue_request, cookieValue, fnv1a, get_current_time_nanoseconds, getPropertyString,
+  getSharedData, setSharedData,
   queryParameter, urlPathOf,
   log, registerRootContext, send_local_response, stream_context,
 } from "../../assembly";
@@ -18,10 +19,15 @@ class Delayed {
   constructor(public context: HeaderRouting, public dueNs: i64) {}
 }
 
+/** Tries of a contended CAS on the shared count of active faults. */
+const CAS_ATTEMPTS: i32 = 16;
+
 class RoutingRoot extends RootContext {
   config: RoutingConfig = new RoutingConfig();
   delayed: Delayed[] = [];
   private counters: Map<string, Counter> = new Map();
+  /** Shared data key counting delays in progress across every worker VM (Envoy's active faults). */
+  private activeKey: string = "";
 
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
@@ -30,7 +36,29 @@ class RoutingRoot extends RootContext {
       return false;
     }
     this.config = parsed.config!;
+    const rootId = getPropertyString(["plugin_root_id"]);
+    this.activeKey = "header-routing|" + (rootId === null ? "" : rootId) + "|active_faults";
     return true;
+  }
+
+  /**
+   * Takes one of max_active_faults places, as Envoy's fault filter limits concurrent faults: a
+   * client cannot hold an unbounded number of requests open by asking for delays.
+   */
+  acquireFault(): bool { return this.changeActive(1); }
+
+  releaseFault(): void { this.changeActive(-1); }
+
+  private changeActive(delta: i32): bool {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const current = getSharedData(this.activeKey);
+      const n = current.value === null || current.value!.byteLength != 4 ? 0 : load<i32>(changetype<usize>(current.value!));
+      if (delta > 0 && n >= this.config.maxActiveFaults) return false;
+      const next = new ArrayBuffer(4);
+      store<i32>(changetype<usize>(next), max<i32>(0, n + delta));
+      if (setSharedData(this.activeKey, next, current.cas) == WasmResultValues.Ok) return true;
+    }
+    return false;
   }
 
   count(name: string): void {
@@ -44,9 +72,14 @@ class RoutingRoot extends RootContext {
     this.delayed.push(new Delayed(context, <i64>get_current_time_nanoseconds() + ns));
   }
 
+  /** Drops a stream that ended while delayed, and gives its fault's place back. */
   forget(context: HeaderRouting): void {
     for (let i = 0; i < this.delayed.length; i++) {
-      if (this.delayed[i].context === context) { this.delayed.splice(i, 1); break; }
+      if (this.delayed[i].context === context) {
+        this.delayed.splice(i, 1);
+        this.releaseFault();
+        break;
+      }
     }
     if (this.delayed.length == 0) this.setTickPeriod(0);
   }
@@ -62,6 +95,7 @@ class RoutingRoot extends RootContext {
     this.delayed = waiting;
     if (waiting.length == 0) this.setTickPeriod(0);
     for (let i = 0; i < due.length; i++) {
+      this.releaseFault();
       due[i].setEffectiveContext();
       due[i].afterDelay();
     }
@@ -168,6 +202,11 @@ class HeaderRouting extends Context {
     // As in Envoy's fault filter, a delay comes first and the abort is decided after it.
     const fault = rule.fault;
     if (fault !== null && fault.delayNs > 0 && chance(fault.delayPercent)) {
+      if (!root.acquireFault()) {
+        // As Envoy's fault filter: past the limit no fault is injected, and that is counted.
+        root.count("faults_overflow");
+        return FilterHeadersStatusValues.Continue;
+      }
       root.count(rule.name + ".delayed");
       root.delay(this, fault.delayNs);
       return FilterHeadersStatusValues.StopIteration;
