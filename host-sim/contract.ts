@@ -32,7 +32,11 @@ interface RawExport { name: string; params: string[] | null; results: string[] |
 
 const raw = JSON.parse(readFileSync(new URL('./contract/proxy-wasm-host.json', import.meta.url), 'utf8')) as {
   imports: RawImport[]; exports_called: RawExport[]; abi_versions: { version: AbiVersion; marker_export: string }[];
+  limits: { max_memory_bytes: number };
 };
+
+/** The most linear memory Envoy lets a module have. */
+export const MAX_MEMORY_BYTES = raw.limits.max_memory_bytes;
 
 export const HOST_IMPORTS: HostImport[] = raw.imports.map((i) => ({
   module: i.module,

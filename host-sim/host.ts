@@ -9,6 +9,7 @@ import { bytesToText, textToBytes } from './bytes.js';
 import { LogSink } from './logs.js';
 import { MetricStore, type StatsTag } from './metrics.js';
 import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
+import { Watchdog } from './watchdog.js';
 import { normalizeRequestPath, type PathNormalization } from './paths.js';
 import { Router, type Route } from './router.js';
 import { SharedData, SharedQueues } from './shared-state.js';
@@ -40,6 +41,11 @@ export interface HostOptions {
   pathNormalization?: PathNormalization;
   /** Request headers removed before the filters run, as a header_mutation filter ahead of them does. */
   removeRequestHeaders?: string[];
+  /**
+   * Longest a call into a module may run before it is stopped and the VM failed, with a
+   * ModuleTimeoutError for the test (default 10 s; 0: no limit).
+   */
+  callTimeLimitMs?: number;
 }
 
 export interface RequestSpec {
@@ -190,6 +196,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
   private nextConnectionId = 1;
 
   private readonly pathNormalization: PathNormalization;
+  readonly watchdog: Watchdog;
   private readonly removeRequestHeaders: Set<string>;
 
   constructor(options: HostOptions = {}) {
@@ -201,6 +208,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     this.generateRequestId = options.generateRequestId ?? true;
     this.rootAttributes = attributeMap(options.attributes);
     this.pathNormalization = options.pathNormalization ?? {};
+    this.watchdog = new Watchdog(options.callTimeLimitMs ?? 10_000);
     this.removeRequestHeaders = new Set((options.removeRequestHeaders ?? []).map((h) => h.toLowerCase()));
     const clusters = options.clusters ?? { default: () => ({ status: 200, body: 'ok' }) };
     for (const [name, spec] of Object.entries(clusters)) this.clusters.set(name, normalizeCluster(spec));
@@ -214,7 +222,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
    * and one VM per worker. Throws PluginLoadError when Envoy would refuse it.
    */
   addPlugin(spec: PluginSpec): Plugin {
-    const plugin = Plugin.load(this, spec, this.workers);
+    const plugin = this.watchdog.run(() => `loading ${spec.name ?? spec.rootId ?? 'a plugin'}`, () => Plugin.load(this, spec, this.workers));
     this.plugins.push(plugin);
     return plugin;
   }
@@ -273,7 +281,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     if (requestHeaderBytes(headers) > MAX_REQUEST_HEADERS_BYTES) stream.rejectByCodec(431, 'http1.headers_too_large', 'Request Header Fields Too Large');
     else if ('reject' in verdict) stream.rejectByCodec(400, verdict.reject, '');
     else if ('redirect' in verdict) stream.rejectByCodec(307, 'path_normalization_redirect', '', [['location', verdict.redirect]]);
-    else stream.start();
+    else this.watchdog.run(() => 'a request', () => stream.start());
     return stream;
   }
 
@@ -290,7 +298,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
       if (options.advanceClock && next !== undefined && advanced < limit) {
         const step = Math.max(0, next - this.clock.now());
         advanced += step;
-        this.clock.advance(step);
+        this.watchdog.run(() => 'timers', () => this.clock.advance(step));
         continue;
       }
       return stream.outcome ?? stream.stalledResult()!;
@@ -299,7 +307,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
 
   /** Moves virtual time forward, firing ticks and callout timeouts, then lets their effects settle. */
   async advance(ms: number): Promise<void> {
-    this.clock.advance(ms);
+    this.watchdog.run(() => 'timers', () => this.clock.advance(ms));
     await this.idle();
   }
 
@@ -319,7 +327,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
         const tick = new Promise<void>((r) => { step = setTimeout(r, REAL_TIME_STEP_MS); });
         await Promise.race([Promise.allSettled(network), anyHandler, tick]);
         clearTimeout(step);
-        this.clock.advance(Date.now() - started);
+        this.watchdog.run(() => 'timers', () => this.clock.advance(Date.now() - started));
         continue;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -338,7 +346,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
   }
 
   post(work: () => void): void {
-    this.track(Promise.resolve().then(work), 'network');
+    this.track(Promise.resolve().then(() => this.watchdog.run(() => 'posted work', work)), 'network');
   }
 
   retireVm(vm: WasmVm): void {

@@ -1,6 +1,7 @@
 // host-sim: a Proxy-Wasm host that behaves like Envoy, for testing filters without Envoy.
 export { Host, type HostOptions, type RequestSpec, type WaitOptions, type CalloutRecord } from './host.js';
 export { Plugin, PluginLoadError, type PluginSpec } from './plugin.js';
+export { ModuleTimeoutError } from './watchdog.js';
 export type { StreamResult, UpstreamRequest, UpstreamResponse } from './stream.js';
 export type { Route, HeaderMatch, RouteDecision } from './router.js';
 export type { ClusterInput, ClusterSpec, GrpcHandler, GrpcReply, GrpcRequest, HttpHandler } from './upstreams.js';

@@ -10,6 +10,7 @@ import { encode, encodeJsonValue, lookupJson, protoNode, type NodeInfo } from '.
 import type { LogSink } from './logs.js';
 import { SourceMapLocator, type TrapLocator } from './source-map.js';
 import { WasmVm, type VmOwner } from './vm.js';
+import type { Watchdog } from './watchdog.js';
 
 export interface PluginSpec {
   /** A path to a .wasm file, or the module's bytes. */
@@ -52,6 +53,7 @@ export interface PluginHost {
   retireVm(vm: WasmVm): void;
   /** Runs `work` later, outside the current call into any module (Envoy posts such work to the dispatcher). */
   post(work: () => void): void;
+  readonly watchdog: Watchdog;
 }
 
 export class Plugin implements VmOwner {
@@ -64,6 +66,7 @@ export class Plugin implements VmOwner {
   readonly abi: AbiVersion;
   readonly logs: LogSink;
   readonly locator?: TrapLocator;
+  readonly watchdog: Watchdog;
   /** One VM per worker; vms[i] serves the streams of worker i. */
   readonly vms: WasmVm[] = [];
   /** The main thread's VM: configured like a worker's (its root context gets ticks), serves no stream. */
@@ -87,6 +90,7 @@ export class Plugin implements VmOwner {
     this.failOpen = spec.failOpen ?? false;
     this.abi = abi;
     this.logs = host.logs;
+    this.watchdog = host.watchdog;
     this.locator = locator;
   }
 

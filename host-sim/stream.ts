@@ -4,6 +4,7 @@
 // on_delete for every filter.
 import { BufferType, FilterDataStatus, FilterHeadersStatus, GrpcStatus, HeaderMapType, StreamType, WasmResult } from './abi.js';
 import { celValue, encode, lookupJson, protoMetadata } from './attributes.js';
+import type { Watchdog } from './watchdog.js';
 import type { Plugin } from './plugin.js';
 import type { RouteDecision } from './router.js';
 import type { BufferAccess, LocalReply, StreamAccess, WasmVm } from './vm.js';
@@ -38,6 +39,7 @@ export interface StreamHost {
   readonly clock: { schedule(delayMs: number, fire: () => void): unknown; cancel(timer: never): void };
   readonly routeTimeoutMs: number;
   readonly streamIdleTimeoutMs: number;
+  readonly watchdog: Watchdog;
 }
 
 /** A TLS connection's properties as Envoy's connection.* attributes report them. */
@@ -629,10 +631,11 @@ export class HttpStream {
       this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout', RESPONSE_FLAG.UpstreamRequestTimeout);
     });
     const work = response.then(
-      (r) => { this.host.clock.cancel(timer as never); this.onUpstreamResponse(r); },
+      (r) => { this.host.clock.cancel(timer as never); this.host.watchdog.run(() => 'the response', () => this.onUpstreamResponse(r)); },
       (error) => {
         this.host.clock.cancel(timer as never);
-        this.respondFromHost(503, connectFailure(error as Error), CONNECT_FAILURE_TEXT, RESPONSE_FLAG.UpstreamConnectionFailure);
+        this.host.watchdog.run(() => 'the response', () =>
+          this.respondFromHost(503, connectFailure(error as Error), CONNECT_FAILURE_TEXT, RESPONSE_FLAG.UpstreamConnectionFailure));
       },
     );
     forget = this.host.track(work, kind);

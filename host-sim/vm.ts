@@ -5,6 +5,7 @@ import type { AbiVersion } from './contract.js';
 import type { ModuleInfo } from './wasm/binary.js';
 import type { LogSink } from './logs.js';
 import type { TrapLocator } from './source-map.js';
+import { ModuleTimeoutError, type Watchdog } from './watchdog.js';
 
 /** Thrown by a host function to make the module trap, as Envoy does for forbidden calls. */
 export class HostTrap extends Error {}
@@ -55,6 +56,8 @@ export interface VmOwner {
   readonly vmConfiguration: Uint8Array;
   readonly logs: LogSink;
   readonly locator?: TrapLocator;
+  /** Stops a call into the module that runs too long. */
+  readonly watchdog: Watchdog;
   /** Attributes available without a stream (xds.*, plugin_*, node metadata). */
   rootProperty(path: string[]): Uint8Array | undefined;
 }
@@ -96,7 +99,7 @@ export class WasmVm {
   instantiate(imports: WebAssembly.Imports): void {
     this.instantiating = true;
     try {
-      this.instance = new WebAssembly.Instance(this.module, imports);
+      this.instance = this.owner.watchdog.run(() => `instantiating ${this.owner.name} (${this.label})`, () => new WebAssembly.Instance(this.module, imports));
     } catch (e) {
       throw new Error(`the module's start section trapped while instantiating: ${this.describe(e)}`);
     } finally {
@@ -136,8 +139,16 @@ export class WasmVm {
     this.depth++;
     let result: number | undefined;
     try {
-      result = fn(...args) as number | undefined;
+      const watchdog = this.owner.watchdog;
+      const outer = [watchdog.current, watchdog.currentCallback, watchdog.currentVm] as const;
+      watchdog.current = `${name} of ${this.owner.name} (${this.label})`;
+      watchdog.currentCallback = name;
+      watchdog.currentVm = this;
+      result = watchdog.run(() => watchdog.current, () => fn(...args) as number | undefined);
+      [watchdog.current, watchdog.currentCallback, watchdog.currentVm] = outer;
     } catch (e) {
+      // A stopped call failed its VM already: nothing the module holds can be trusted any more.
+      if (e instanceof ModuleTimeoutError) throw e;
       this.fail(`${name} trapped: ${this.describe(e)}`, name);
       result = undefined;
     } finally {
@@ -155,8 +166,9 @@ export class WasmVm {
     const run = (name: string, ...args: number[]) => {
       this.restricted = true;
       try {
-        (exports[name] as (...a: number[]) => unknown)(...args);
+        this.owner.watchdog.run(() => `${name} of ${this.owner.name} (${this.label})`, () => (exports[name] as (...a: number[]) => unknown)(...args));
       } catch (e) {
+        if (e instanceof ModuleTimeoutError) throw e;
         this.fail(`${name} trapped: ${this.describe(e)}`);
       } finally {
         this.restricted = false;

@@ -44,6 +44,7 @@ describe.skipIf(envoyMissingReason() !== undefined)('access-control reads JWT cl
 
   it('answers 401 to a client that sends its own x-jwt-payload instead of a token', async () => {
     expect(await request([['x-jwt-payload', b64(staff)]])).toBe(401);
+    await envoy.idle();
     expect(envoy.logLines().map((l) => l.message).join('\n')).toMatch(/access-control: denied \(401\) by policy no_allow_match/);
   });
 

@@ -1,0 +1,42 @@
+// A module that loops forever or grows its memory without end must fail its test in bounded
+// time with a clear error, not hang the test run: calls are stopped at host-sim's time limit,
+// and linear memory stops at Envoy's 1 GiB (memory.grow fails, as in Envoy's V8).
+import { afterEach, describe, expect, it } from 'vitest';
+import { Host, ModuleTimeoutError } from '../../host-sim/index.js';
+import { MALLOC, wat } from '../support/wat.js';
+
+const hosts: Host[] = [];
+afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
+
+/** A filter whose request-headers callback runs `body` (WAT instructions leaving nothing). */
+const filter = (body: string) => `(module
+  (memory (export "memory") 1)
+  ${MALLOC}
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) ${body} (i32.const 0)))`;
+
+describe('module limits', () => {
+  it('stops a call that loops forever, fails the VM and names the callback, within the limit', async () => {
+    const host = new Host({ callTimeLimitMs: 300 });
+    hosts.push(host);
+    host.addPlugin({ module: await wat(filter('(loop $forever (br $forever))')), name: 'spinner' });
+    const started = Date.now();
+    const error = await host.request().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ModuleTimeoutError);
+    expect(String(error)).toMatch(/proxy_on_request_headers of spinner \(worker 0\) ran longer than 300 ms/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(host.plugins[0].vms[0].failed).toBe(true);
+    // The failed VM now fails its streams closed, as Envoy does.
+    expect((await host.request()).status).toBe(503);
+  });
+
+  it('refuses memory past Envoy\'s 1 GiB: memory.grow returns -1', async () => {
+    const host = new Host();
+    hosts.push(host);
+    // Grows by 2 GiB and traps when the grow fails.
+    host.addPlugin({ module: await wat(filter('(if (i32.eq (memory.grow (i32.const 32768)) (i32.const -1)) (then unreachable))')), name: 'hog' });
+    const r = await host.request();
+    expect(r.status).toBe(503);
+    expect(host.logs.messages('error').join('\n')).toMatch(/Function: proxy_on_request_headers failed: .*unreachable/);
+  });
+});
