@@ -123,10 +123,12 @@ export function moduleLayer(manifest: Manifest): { layer: Descriptor; packed: 't
 }
 
 /** A compat layer's tar (the bytes its config's diff_id names); a corrupt gzip stream is an Error. */
-export function gunzipLayer(layer: Uint8Array): Uint8Array {
+/** The layer unpacked, refused past `maxBytes` unpacked (a gzip bomb stops there). */
+export function gunzipLayer(layer: Uint8Array, maxBytes: number): Uint8Array {
   try {
-    return new Uint8Array(gunzipSync(layer));
+    return new Uint8Array(gunzipSync(layer, { maxOutputLength: maxBytes }));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`the layer unpacks to more than ${maxBytes} bytes: refusing it`);
     throw new Error(`the layer is not gzip data: ${(e as Error).message}`);
   }
 }

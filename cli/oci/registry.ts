@@ -19,6 +19,10 @@ export interface Reference { registry: string; repository: string; tag?: string;
 export function parseReference(text: string): Reference {
   const ref = text.replace(/^oci:\/\//, '');
   const slash = ref.indexOf('/');
+  // user:password@registry: the text holds a secret, so it is never echoed.
+  if (ref.slice(0, slash < 0 ? ref.length : slash).includes('@')) {
+    throw new RegistryError('a reference cannot carry credentials (user:password@registry): pass --username with --password-stdin, set WFK_REGISTRY_USERNAME/PASSWORD, or docker login (the reference is not printed: it holds a secret)');
+  }
   if (slash <= 0) throw new RegistryError(`"${text}" is not a reference: write <registry>/<repository>:<tag>, e.g. localhost:5000/filters/rate-quota:1.0`);
   const registry = ref.slice(0, slash);
   let rest = ref.slice(slash + 1);
@@ -44,13 +48,24 @@ export interface RegistryOptions {
   plainHttp?: boolean;
   /** Where Docker's config lives (default ~/.docker/config.json). */
   dockerConfig?: string;
+  /** Largest manifest or image config accepted (default 4 MiB). */
+  maxManifestBytes?: number;
+  /** Largest module (and compressed layer) accepted (default 64 MiB: Envoy keeps modules in memory). */
+  maxModuleBytes?: number;
+  /** Longest the whole transfer may take, in ms (default 5 minutes). */
+  timeoutMs?: number;
+  /** Longest a response may go without a byte, in ms (default 30 s). */
+  idleTimeoutMs?: number;
 }
+
+export const DEFAULT_LIMITS = { maxManifestBytes: 4 << 20, maxModuleBytes: 64 << 20, timeoutMs: 300_000, idleTimeoutMs: 30_000 };
 
 interface Credentials { username: string; password: string; source: string }
 
+/** Only this machine's own names are local (plain HTTP allowed): not any name that starts with "127.". */
 function isLocal(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '127.0.0.1' || host === '::1' || host.startsWith('127.');
+  return host === 'localhost' || host === '127.0.0.1' || host === '::1';
 }
 
 const DOCKER_HUB = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
@@ -115,8 +130,18 @@ export class RegistryClient {
   private readonly agent?: https.Agent;
   private authorization?: string;
   private readonly credentials?: Credentials;
+  /** When the whole transfer must be over (ms since the epoch). */
+  private readonly deadline: number;
+  readonly limits: Required<Pick<RegistryOptions, 'maxManifestBytes' | 'maxModuleBytes' | 'timeoutMs' | 'idleTimeoutMs'>>;
 
   constructor(readonly registry: string, private readonly options: RegistryOptions = {}) {
+    this.limits = {
+      maxManifestBytes: options.maxManifestBytes ?? DEFAULT_LIMITS.maxManifestBytes,
+      maxModuleBytes: options.maxModuleBytes ?? DEFAULT_LIMITS.maxModuleBytes,
+      timeoutMs: options.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs,
+    };
+    this.deadline = Date.now() + this.limits.timeoutMs;
     const plain = options.plainHttp || isLocal(registry);
     // "docker.io" names Docker Hub, whose API is served from another host.
     const apiHost = DOCKER_HUB.includes(registry) ? 'registry-1.docker.io' : registry;
@@ -129,23 +154,49 @@ export class RegistryClient {
     this.credentials = credentialsFor(registry, options);
   }
 
-  private send(method: string, url: URL, headers: Record<string, string>, body?: Uint8Array): Promise<Response> {
+  /**
+   * One HTTP exchange. The answer's body may be at most `maxBytes` (told in advance by
+   * content-length, or counted as it arrives); the exchange fails when the transfer's deadline
+   * passes or no byte arrives for the idle timeout, so a registry that trickles cannot hang it.
+   */
+  private send(method: string, url: URL, headers: Record<string, string>, body?: Uint8Array, maxBytes = this.limits.maxManifestBytes, what = 'the answer'): Promise<Response> {
     const client = url.protocol === 'https:' ? https : http;
+    const left = this.deadline - Date.now();
+    if (left <= 0) return Promise.reject(this.timedOut());
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error | undefined, response?: Response) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(overall);
+        if (error) { req.destroy(); reject(error); } else resolve(response!);
+      };
       const req = client.request(url, { method, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
-        agent: url.protocol === 'https:' ? this.agent : undefined, timeout: 30_000 }, (res) => {
+        agent: url.protocol === 'https:' ? this.agent : undefined, timeout: this.limits.idleTimeoutMs }, (res) => {
+        const tooBig = () => new RegistryError(`${what} from ${this.registry} is larger than ${maxBytes} bytes: refusing it (raise the limit with --max-module-bytes or --max-manifest-bytes if it is right)`);
+        if (Number(res.headers['content-length'] ?? 0) > maxBytes) { finish(tooBig()); return; }
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) finish(tooBig());
+          else chunks.push(c);
+        });
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', (e) => finish(e));
       });
-      req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+      const overall = setTimeout(() => finish(this.timedOut()), left);
+      req.on('timeout', () => finish(new RegistryError(`${this.registry} sent nothing for ${this.limits.idleTimeoutMs / 1000} s: giving up`)));
       req.on('error', (e: NodeJS.ErrnoException) => {
         const tls = /certificate|self.signed|SSL|TLS/i.test(e.message);
-        reject(new RegistryError(`cannot reach ${this.registry}: ${e.code ?? e.message}${tls ? ' (TLS: pass the registry\'s CA with --ca-file)' : ''}`));
+        finish(new RegistryError(`cannot reach ${this.registry}: ${e.code ?? e.message}${tls ? ' (TLS: pass the registry\'s CA with --ca-file)' : ''}`));
       });
       req.end(body ? Buffer.from(body) : undefined);
     });
+  }
+
+  private timedOut(): RegistryError {
+    return new RegistryError(`the transfer with ${this.registry} took longer than ${this.limits.timeoutMs / 1000} s: giving up (raise it with --timeout)`);
   }
 
   /** Answers an auth challenge: Basic with the credentials, or a Bearer token from the realm. */
@@ -161,7 +212,12 @@ export class RegistryClient {
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', params.scope ?? scope);
-    const res = await this.send('GET', url, basic ? { authorization: basic } : {});
+    // The password goes only to the registry's own host or to a token service over HTTPS.
+    const trusted = url.hostname === this.base.hostname || url.protocol === 'https:';
+    const res = await this.send('GET', url, basic && trusted ? { authorization: basic } : {});
+    if (basic && !trusted && (res.status === 401 || res.status === 403)) {
+      throw new RegistryError(`${this.registry} sends logins to ${url.origin} over plain HTTP on another host; the credentials were not sent there`);
+    }
     if (res.status === 401 || res.status === 403) throw this.refused();
     if (res.status !== 200) throw new RegistryError(`the token service ${url.origin} answered ${res.status}`);
     const token = JSON.parse(res.body.toString('utf8'));
@@ -174,29 +230,30 @@ export class RegistryClient {
       : `${this.registry} needs credentials: pass --username/--password, set WFK_REGISTRY_USERNAME/PASSWORD, or docker login`);
   }
 
-  /** A request to the registry, authenticating once when challenged. */
-  async request(method: string, path: string, scope: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Response> {
+  /** A request to the registry, authenticating once when challenged; its answer may be at most `maxBytes`. */
+  async request(method: string, path: string, scope: string, headers: Record<string, string> = {}, body?: Uint8Array,
+    maxBytes = this.limits.maxManifestBytes, what = 'the answer'): Promise<Response> {
     const url = new URL(path, this.base);
     // An upload location may point at another origin (a storage service); it never gets our credentials.
     const sameOrigin = url.origin === this.base.origin;
     const withAuth = () => ({ ...headers, ...(this.authorization && sameOrigin ? { authorization: this.authorization } : {}) });
-    let res = await this.send(method, url, withAuth(), body);
+    let res = await this.send(method, url, withAuth(), body, maxBytes, what);
     if (res.status === 401 && res.headers['www-authenticate']) {
       await this.authenticate(String(res.headers['www-authenticate']), scope);
-      res = await this.send(method, url, withAuth(), body);
+      res = await this.send(method, url, withAuth(), body, maxBytes, what);
       if (res.status === 401) throw this.refused();
     }
     return res;
   }
 
-  /** Follows redirects for blob downloads; credentials go only to the registry's own origin. */
-  async download(path: string, scope: string): Promise<Response> {
-    let res = await this.request('GET', path, scope);
+  /** Follows redirects for blob downloads of at most `maxBytes`; credentials go only to the registry's own origin. */
+  async download(path: string, scope: string, maxBytes: number, what: string): Promise<Response> {
+    let res = await this.request('GET', path, scope, {}, undefined, maxBytes, what);
     let url = new URL(path, this.base);
     for (let hops = 0; hops < 5 && [301, 302, 303, 307, 308].includes(res.status) && res.headers.location; hops++) {
       url = new URL(String(res.headers.location), url);
       const sameOrigin = url.origin === this.base.origin;
-      res = await this.send('GET', url, sameOrigin && this.authorization ? { authorization: this.authorization } : {});
+      res = await this.send('GET', url, sameOrigin && this.authorization ? { authorization: this.authorization } : {}, undefined, maxBytes, what);
     }
     return res;
   }

@@ -65,8 +65,11 @@ export async function push(module: Uint8Array, reference: string, options: Trans
 }
 
 /** A blob checked against its descriptor's digest and size. */
-async function fetchBlob(client: RegistryClient, repository: string, descriptor: Descriptor, scope: string, what: string): Promise<Uint8Array> {
-  const blob = await client.download(`/v2/${repository}/blobs/${descriptor.digest}`, scope);
+async function fetchBlob(client: RegistryClient, repository: string, descriptor: Descriptor, scope: string, what: string, maxBytes: number): Promise<Uint8Array> {
+  if (typeof descriptor.size === 'number' && descriptor.size > maxBytes) {
+    throw new RegistryError(`the ${what} ${descriptor.digest} is ${descriptor.size} bytes, more than the limit of ${maxBytes}: refusing it`);
+  }
+  const blob = await client.download(`/v2/${repository}/blobs/${descriptor.digest}`, scope, maxBytes, `the ${what}`);
   if (blob.status !== 200) throw fail(client.registry, `downloading the ${what} ${descriptor.digest}`, blob);
   const got = sha256(blob.body);
   if (got !== descriptor.digest) throw new RegistryError(`the ${what}'s content has digest ${got}, not ${descriptor.digest}: refusing a corrupted blob`);
@@ -91,7 +94,8 @@ export async function pull(reference: string, options: TransferOptions = {}): Pr
   const client = new RegistryClient(ref.registry, options);
   const scope = `repository:${ref.repository}:pull`;
   const target = ref.digest ?? ref.tag!;
-  const res = await client.request('GET', `/v2/${ref.repository}/manifests/${target}`, scope, { accept: ACCEPT_MANIFESTS });
+  const res = await client.request('GET', `/v2/${ref.repository}/manifests/${target}`, scope, { accept: ACCEPT_MANIFESTS }, undefined,
+    client.limits.maxManifestBytes, 'the manifest');
   if (res.status === 404) throw new RegistryError(`${ref.registry}/${ref.repository}:${target} not found (is the tag pushed?)`);
   if (res.status !== 200) throw fail(ref.registry, `reading the manifest of ${ref.repository}:${target}`, res);
   const digest = sha256(res.body);
@@ -107,11 +111,13 @@ export async function pull(reference: string, options: TransferOptions = {}): Pr
   if (!Array.isArray(manifest.layers)) throw new RegistryError(`the manifest of ${ref.repository}:${target} lists no layers (is it an index? pull a platform image)`);
   const { layer, packed } = moduleLayer(manifest);
   options.progress?.(`pulling ${layer.digest.slice(0, 19)} (${layer.size} bytes, ${layer.mediaType})`);
-  const blob = await fetchBlob(client, ref.repository, layer, scope, 'layer');
+  const blob = await fetchBlob(client, ref.repository, layer, scope, 'layer', client.limits.maxModuleBytes);
   if (packed === 'raw') return { module: blob, digest };
-  const tar = gunzipLayer(blob);
+  // A small layer may inflate to gigabytes: unpack at most the module limit (and a tar's framing).
+  const tar = gunzipLayer(blob, client.limits.maxModuleBytes + (1 << 20));
   // The config names the uncompressed layer by diff_id: check it too when it is there.
-  const diffIds = manifest.config ? diffIdsOf(await fetchBlob(client, ref.repository, manifest.config, scope, 'config')) : undefined;
+  const diffIds = manifest.config
+    ? diffIdsOf(await fetchBlob(client, ref.repository, manifest.config, scope, 'config', client.limits.maxManifestBytes)) : undefined;
   const expected = diffIds?.[manifest.layers.indexOf(layer)];
   if (expected !== undefined && sha256(tar) !== expected) {
     throw new RegistryError(`the layer unpacks to ${sha256(tar)}, but the image config's diff_id is ${expected}: refusing it`);
