@@ -71,6 +71,31 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
 
+  program.command('fuzz')
+    .description('send random and malformed requests (and configurations) through a filter in host-sim; report traps, hangs, leaks and invalid output')
+    .argument('<filter>', 'a filter name (built into dist/) or a .wasm file')
+    .requiredOption('-c, --config <file>', "the filter's configuration (JSON)")
+    .option('--requests <n>', 'random requests to send', (v) => positiveInt(v, '--requests'), 10_000)
+    .option('--seed <n>', 'seed of the random generator (a finding names it, to replay the run)', (v) => positiveInt(v, '--seed'), 1)
+    .option('--configs <n>', 'also try this many mutated configurations', (v) => positiveInt(v, '--configs'))
+    .option('--root-id <id>', 'root id for a .wasm module')
+    .option('--time-limit <ms>', 'longest one call into the module may run', (v) => positiveInt(v, '--time-limit'), 2_000)
+    .option('--json', 'print the report as JSON')
+    .action(async (target: string, options: { config: string; requests: number; seed: number; configs?: number; rootId?: string; timeLimit: number; json?: boolean }) => {
+      const { fuzz, formatFuzz, FuzzError } = await import('./fuzz.js');
+      let configuration: string;
+      try { configuration = readFileSync(options.config, 'utf8'); } catch (e) { throw new UsageError(`cannot read ${options.config}: ${(e as NodeJS.ErrnoException).code}`); }
+      try {
+        const report = await fuzz(target, { configuration, requests: options.requests, seed: options.seed, configs: options.configs ?? 0,
+          rootId: options.rootId, callTimeLimitMs: options.timeLimit }, (line) => process.stderr.write(`${line}\n`));
+        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatFuzz(report)}\n`);
+        if (report.findings.length > 0) throw new WorkFailed();
+      } catch (e) {
+        if (e instanceof FuzzError) throw new UsageError(e.message);
+        throw e;
+      }
+    });
+
   program.command('inspect')
     .description('show a module: ABI version, imports, exports, size and embedded metadata')
     .argument('<module>', 'a .wasm file')
