@@ -2,11 +2,13 @@
 // matching takes time linear in the input (a Pike VM over a compiled NFA, no backtracking),
 // and constructs RE2 rejects (backreferences, lookaround) are compile errors.
 //
-// Supported: literals and escapes (\n \t \r \f \v \xHH \uHHHH, escaped punctuation), `.`,
-// classes [a-z] [^...] with \d \w \s and [:alpha:]-style POSIX names, \d \D \w \W \s \S,
-// anchors ^ $ \A \z \b \B, groups ( ) (?: ) (?P<name> ), alternation, * + ? {n} {n,} {n,m}
-// (lazy forms accepted; they match the same strings), and the flags (?i) and (?s).
-// Text is matched as UTF-16 code units (an astral character counts as two for `.`).
+// Supported: literals and escapes (\n \t \r \f \v \a \xHH \x{H..} octal, \Q..\E, \C, escaped
+// punctuation), `.`, classes [a-z] [^...] with \d \w \s and [:alpha:]-style POSIX names,
+// \d \D \w \W \s \S, anchors ^ $ \A \z \b \B, groups ( ) (?: ) (?P<name> ), alternation,
+// * + ? {n} {n,} {n,m} (lazy forms accepted; they match the same strings), and the flags i, s,
+// m and U, scoped to their group. Text is matched by code point (a surrogate pair is one
+// character). Not yet as RE2: Unicode classes (\pL), case folding beyond ASCII, bytes that are
+// not UTF-8.
 
 const OP_CHAR: u8 = 0;
 const OP_CLASS: u8 = 1;
@@ -19,6 +21,8 @@ const OP_BEGIN: u8 = 7;
 const OP_END: u8 = 8;
 const OP_WORD_BOUNDARY: u8 = 9;
 const OP_NOT_WORD_BOUNDARY: u8 = 10;
+const OP_BEGIN_LINE: u8 = 11;
+const OP_END_LINE: u8 = 12;
 
 /** RE2's limit on a counted repetition. */
 const MAX_REPEAT: i32 = 1000;
@@ -29,7 +33,7 @@ class Inst {
   constructor(public op: u8, public x: i32 = 0, public y: i32 = 0, public cls: CharClass | null = null, public fold: bool = false) {}
 }
 
-/** A set of UTF-16 code unit ranges, possibly negated. */
+/** A set of code point ranges, possibly negated. */
 class CharClass {
   ranges: i32[] = [];
   negated: bool = false;
@@ -48,7 +52,7 @@ class CharClass {
       if (sorted[i] > next) this.add(next, sorted[i] - 1);
       next = max(next, sorted[i + 1] + 1);
     }
-    if (next <= 0xffff) this.add(next, 0xffff);
+    if (next <= 0x10ffff) this.add(next, 0x10ffff);
   }
 
   matches(c: i32, fold: bool): bool {
@@ -146,13 +150,20 @@ class Node {
   fold: bool = false;
   dotAll: bool = false;
   assertOp: u8 = 0;
+  /** \Q...\E text: its characters join the enclosing sequence one by one. */
+  quoted: bool = false;
 }
+
+/** RE2's limit on nesting of groups and repetitions. */
+const MAX_NESTING: i32 = 1000;
 
 class Parser {
   pos: i32 = 0;
   error: string = "";
   fold: bool = false;
   dotAll: bool = false;
+  multiLine: bool = false;
+  groupNames: string[] = [];
 
   constructor(public p: string) {}
 
@@ -162,10 +173,19 @@ class Parser {
   }
 
   more(): bool { return this.pos < this.p.length; }
+
+  /** The code point whose first unit `c` was just consumed (a surrogate pair is one character). */
+  codePointFrom(c: i32): i32 {
+    if (c >= 0xd800 && c < 0xdc00 && this.more()) {
+      const low = this.peek();
+      if (low >= 0xdc00 && low < 0xe000) { this.pos++; return 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00); }
+    }
+    return c;
+  }
   peek(): i32 { return this.p.charCodeAt(this.pos); }
 
   parseAlternation(depth: i32): Node | null {
-    if (depth > 100) return this.fail("nesting too deep");
+    if (depth > MAX_NESTING) return this.fail("expression nests too deeply");
     const branches = new Array<Node>();
     const first = this.parseConcat(depth);
     if (first === null) return null;
@@ -193,6 +213,21 @@ class Parser {
       if (atom === null) {
         if (this.error.length > 0) return null;
         continue; // a flag group such as (?i) produces nothing
+      }
+      if (atom.quoted) {
+        // A repetition after \Q...\E applies to its last character, as in RE2 (after an empty
+        // one, to what came before it).
+        const chars = atom.children;
+        if (chars.length == 0) {
+          if (items.length == 0 || !this.more() || !isQuantifier(this.peek())) continue;
+          atom = items.pop();
+          const repeated = this.parseQuantifier(atom, atomStart);
+          if (repeated === null) return null;
+          items.push(repeated);
+          continue;
+        }
+        for (let i = 0; i < chars.length - 1; i++) items.push(chars[i]);
+        atom = chars[chars.length - 1];
       }
       atom = this.parseQuantifier(atom, atomStart);
       if (atom === null) return null;
@@ -224,9 +259,7 @@ class Parser {
         min = bounds[0];
         max = bounds[1];
       } else break;
-      if (atom.kind == NODE_ASSERT || (atom.kind == NODE_CONCAT && atom.children.length == 0)) {
-        return this.fail("missing argument to repetition operator", at);
-      }
+      // RE2 repeats an empty group or an assertion (they match the empty string), but not a repetition.
       if (atom.kind == NODE_REPEAT) return this.fail("bad repetition operator", at);
       if (this.more() && this.peek() == 63) this.pos++; // lazy: same language
       if (this.more() && this.peek() == 43) return this.fail("possessive repetition is not supported (RE2 syntax)");
@@ -283,12 +316,12 @@ class Parser {
     const node = new Node();
     node.fold = this.fold;
     if (c == 46) { node.kind = NODE_ANY; node.dotAll = this.dotAll; return node; }
-    if (c == 94) { node.kind = NODE_ASSERT; node.assertOp = OP_BEGIN; return node; }
-    if (c == 36) { node.kind = NODE_ASSERT; node.assertOp = OP_END; return node; }
+    if (c == 94) { node.kind = NODE_ASSERT; node.assertOp = this.multiLine ? OP_BEGIN_LINE : OP_BEGIN; return node; }
+    if (c == 36) { node.kind = NODE_ASSERT; node.assertOp = this.multiLine ? OP_END_LINE : OP_END; return node; }
     if (c == 91) { this.pos = start; return this.parseClass(); }
     if (c == 92) return this.parseEscape(node, start);
     node.kind = NODE_CHAR;
-    node.c = c;
+    node.c = this.codePointFrom(c);
     return node;
   }
 
@@ -308,44 +341,60 @@ class Parser {
         if (c == 80) this.pos++;
         if (!this.more() || this.peek() != 60) return this.fail("invalid named capture group", start);
         const close = this.p.indexOf(">", this.pos);
-        if (close < 0) return this.fail("invalid named capture group", start);
+        const name = close < 0 ? "" : this.p.substring(this.pos + 1, close);
+        if (!validGroupName(name)) return this.fail("invalid named capture group", start);
+        if (this.groupNames.includes(name)) return this.fail("duplicate capture group name", start);
+        this.groupNames.push(name);
         this.pos = close + 1;
       } else {
-        // Flags: (?i) (?s) (?is) (?-i) or (?i:...)
+        // Flags: (?i) (?s) (?m) (?U) (?is-m) or (?i:...)
         let on = true;
+        let flagsAfterMinus = 0;
         let fold = this.fold;
         let dotAll = this.dotAll;
+        let multiLine = this.multiLine;
         while (this.more() && this.peek() != 41 && this.peek() != 58) {
           const f = this.peek();
-          if (f == 45) on = false;
-          else if (f == 105) fold = on;
+          if (f == 45) {
+            if (!on) return this.fail("invalid or missing flags", start);
+            on = false;
+          } else if (f == 105) fold = on;
           else if (f == 115) dotAll = on;
-          else if (f == 109 || f == 85) { /* multi-line and ungreedy: accepted, no effect on full matches */ }
+          else if (f == 109) multiLine = on;
+          else if (f == 85) { /* ungreedy: the same strings match */ }
           else return this.fail("invalid or unsupported flag '" + String.fromCharCode(f) + "'", this.pos);
+          if (f != 45 && !on) flagsAfterMinus++;
           this.pos++;
         }
         if (!this.more()) return this.fail("missing closing )", start);
+        if (!on && flagsAfterMinus == 0) return this.fail("invalid or missing flags", start);
         if (this.peek() == 41) {
+          // (?flags) holds until the end of the enclosing group.
           this.pos++;
           this.fold = fold;
           this.dotAll = dotAll;
+          this.multiLine = multiLine;
           return null;
         }
         this.pos++; // ':'
-        const savedFold = this.fold;
-        const savedDotAll = this.dotAll;
-        this.fold = fold;
-        this.dotAll = dotAll;
-        const inner = this.parseAlternation(depth + 1);
-        this.fold = savedFold;
-        this.dotAll = savedDotAll;
-        if (inner === null) return null;
-        if (!this.more() || this.peek() != 41) return this.fail("missing closing )", start);
-        this.pos++;
-        return inner;
+        return this.groupBody(depth, start, fold, dotAll, multiLine);
       }
     }
+    return this.groupBody(depth, start, this.fold, this.dotAll, this.multiLine);
+  }
+
+  /** A group's alternation under the given flags; flags set inside it end with it. */
+  groupBody(depth: i32, start: i32, fold: bool, dotAll: bool, multiLine: bool): Node | null {
+    const savedFold = this.fold;
+    const savedDotAll = this.dotAll;
+    const savedMultiLine = this.multiLine;
+    this.fold = fold;
+    this.dotAll = dotAll;
+    this.multiLine = multiLine;
     const inner = this.parseAlternation(depth + 1);
+    this.fold = savedFold;
+    this.dotAll = savedDotAll;
+    this.multiLine = savedMultiLine;
     if (inner === null) return null;
     if (!this.more() || this.peek() != 41) return this.fail("missing closing )", start);
     this.pos++;
@@ -356,12 +405,16 @@ class Parser {
     if (!this.more()) return this.fail("trailing backslash at end of expression", start);
     const e = this.peek();
     this.pos++;
-    if (e >= 49 && e <= 57) return this.fail("backreferences are not supported (RE2 syntax)", start);
+    if (e >= 49 && e <= 57 && !(e <= 55 && this.more() && this.peek() >= 48 && this.peek() <= 55)) {
+      return this.fail("backreferences are not supported (RE2 syntax)", start);
+    }
     const perl = perlClass(e);
     if (perl !== null) { node.kind = NODE_CLASS; node.cls = perl; return node; }
     if (e == 98 || e == 66) { node.kind = NODE_ASSERT; node.assertOp = e == 98 ? OP_WORD_BOUNDARY : OP_NOT_WORD_BOUNDARY; return node; }
     if (e == 65) { node.kind = NODE_ASSERT; node.assertOp = OP_BEGIN; return node; }
     if (e == 122) { node.kind = NODE_ASSERT; node.assertOp = OP_END; return node; }
+    if (e == 67) { node.kind = NODE_ANY; node.dotAll = true; return node; }
+    if (e == 81) return this.quoted(start);
     const literal = this.escapedLiteral(e, start);
     if (literal < 0) return null;
     node.kind = NODE_CHAR;
@@ -369,18 +422,59 @@ class Parser {
     return node;
   }
 
-  /** The code unit an escape stands for (the escape letter already consumed), or -1 on error. */
+  /** \Q...\E: the text up to \E (or the end) taken literally. */
+  quoted(start: i32): Node | null {
+    const end = this.p.indexOf("\\E", this.pos);
+    const stop = end < 0 ? this.p.length : end;
+    const concat = new Node();
+    concat.kind = NODE_CONCAT;
+    while (this.pos < stop) {
+      const node = new Node();
+      node.kind = NODE_CHAR;
+      node.fold = this.fold;
+      const c = this.peek();
+      this.pos++;
+      node.c = this.codePointFrom(c);
+      concat.children.push(node);
+    }
+    this.pos = end < 0 ? stop : end + 2;
+    concat.quoted = true;
+    return concat;
+  }
+
+  /** The code point an escape stands for (the escape letter already consumed), or -1 on error. */
   escapedLiteral(e: i32, start: i32): i32 {
     if (e == 110) return 10;
     if (e == 116) return 9;
     if (e == 114) return 13;
     if (e == 102) return 12;
     if (e == 118) return 11;
-    if (e == 48) return 0;
-    if (e == 120 || e == 117) {
-      const digits = e == 120 ? 2 : 4;
+    if (e == 97) return 7;
+    if (e >= 48 && e <= 55) {
+      // Octal: \0 and up to two more digits, or \1-\7 followed by at least one more.
+      let value = e - 48;
+      for (let i = 0; i < 2 && this.more() && this.peek() >= 48 && this.peek() <= 55; i++) { value = value * 8 + (this.peek() - 48); this.pos++; }
+      return value;
+    }
+    if (e == 120) {
+      if (this.more() && this.peek() == 123) {
+        // \x{10FFFF}
+        this.pos++;
+        let value = 0;
+        let digits = 0;
+        while (this.more() && this.peek() != 125) {
+          const h = hexDigit(this.peek());
+          if (h < 0 || value > 0x10ffff) { this.fail("invalid escape sequence", start); return -1; }
+          value = value * 16 + h;
+          digits++;
+          this.pos++;
+        }
+        if (!this.more() || digits == 0 || value > 0x10ffff) { this.fail("invalid escape sequence", start); return -1; }
+        this.pos++;
+        return value;
+      }
       let value = 0;
-      for (let i = 0; i < digits; i++) {
+      for (let i = 0; i < 2; i++) {
         if (!this.more()) { this.fail("invalid escape sequence", start); return -1; }
         const h = hexDigit(this.peek());
         if (h < 0) { this.fail("invalid escape sequence", start); return -1; }
@@ -433,22 +527,22 @@ class Parser {
         lo = this.escapedLiteral(e, itemStart);
         if (lo < 0) return null;
       } else {
-        lo = c;
         this.pos++;
+        lo = this.codePointFrom(c);
       }
       let hi = lo;
       if (this.pos + 1 < this.p.length && this.peek() == 45 && this.p.charCodeAt(this.pos + 1) != 93) {
         this.pos++;
         c = this.peek();
+        this.pos++;
         if (c == 92) {
-          this.pos++;
           if (!this.more()) return this.fail("trailing backslash at end of expression", itemStart);
-          hi = this.escapedLiteral(this.peek(), itemStart);
+          const e = this.peek();
           this.pos++;
+          hi = this.escapedLiteral(e, itemStart);
           if (hi < 0) return null;
         } else {
-          hi = c;
-          this.pos++;
+          hi = this.codePointFrom(c);
         }
         if (hi < lo) return this.fail("invalid character class range", itemStart);
       }
@@ -460,6 +554,14 @@ class Parser {
     node.fold = this.fold;
     return node;
   }
+}
+
+function isQuantifier(c: i32): bool { return c == 42 || c == 43 || c == 63 || c == 123; }
+
+function validGroupName(name: string): bool {
+  if (name.length == 0) return false;
+  for (let i = 0; i < name.length; i++) if (!isWordChar(name.charCodeAt(i))) return false;
+  return true;
 }
 
 function hexDigit(c: i32): i32 {
@@ -547,6 +649,8 @@ export class Regex {
   private current: StaticArray<i32>;
   private next: StaticArray<i32>;
   private onList: StaticArray<i32>;
+  /** addThread's work stack: each instruction is pushed at most twice per closure (a split and a jump to it). */
+  private stack: StaticArray<i32>;
   private generation: i32 = 0;
 
   private constructor(readonly pattern: string, prog: Inst[]) {
@@ -554,6 +658,7 @@ export class Regex {
     this.current = new StaticArray<i32>(prog.length);
     this.next = new StaticArray<i32>(prog.length);
     this.onList = new StaticArray<i32>(prog.length);
+    this.stack = new StaticArray<i32>(prog.length * 2 + 2);
   }
 
   /** Compiles `pattern`; the error names what is wrong and its position (0-based). */
@@ -580,14 +685,24 @@ export class Regex {
   private run(text: string, anchored: bool): bool {
     let current = this.current;
     let next = this.next;
-    let count = 0;
     this.generation++;
-    count = this.addThread(current, count, 0, text, 0);
+    let count = this.addThread(current, 0, 0, text, 0);
     const length = text.length;
-    for (let pos = 0; ; pos++) {
+    let pos = 0;
+    while (true) {
       let nextCount = 0;
       this.generation++;
-      const c = pos < length ? <i32>text.charCodeAt(pos) : -1;
+      // One code point per step: a surrogate pair is one character, as RE2 sees UTF-8.
+      let c = -1;
+      let width = 1;
+      if (pos < length) {
+        c = <i32>text.charCodeAt(pos);
+        if (c >= 0xd800 && c < 0xdc00 && pos + 1 < length) {
+          const low = <i32>text.charCodeAt(pos + 1);
+          if (low >= 0xdc00 && low < 0xe000) { c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00); width = 2; }
+        }
+      }
+      const after = pos + width;
       for (let i = 0; i < count; i++) {
         const pc = unchecked(current[i]);
         const inst = unchecked(this.prog[pc]);
@@ -596,52 +711,67 @@ export class Regex {
             if (!anchored || pos == length) return true;
             break;
           case OP_CHAR:
-            if (c >= 0 && (c == inst.x || (inst.fold && swapCase(c) == inst.x))) nextCount = this.addThread(next, nextCount, pc + 1, text, pos + 1);
+            if (c >= 0 && (c == inst.x || (inst.fold && swapCase(c) == inst.x))) nextCount = this.addThread(next, nextCount, pc + 1, text, after);
             break;
           case OP_CLASS:
-            if (c >= 0 && inst.cls!.matches(c, inst.fold)) nextCount = this.addThread(next, nextCount, pc + 1, text, pos + 1);
+            if (c >= 0 && inst.cls!.matches(c, inst.fold)) nextCount = this.addThread(next, nextCount, pc + 1, text, after);
             break;
           case OP_ANY:
-            if (c >= 0) nextCount = this.addThread(next, nextCount, pc + 1, text, pos + 1);
+            if (c >= 0) nextCount = this.addThread(next, nextCount, pc + 1, text, after);
             break;
           case OP_ANY_NOT_NL:
-            if (c >= 0 && c != 10) nextCount = this.addThread(next, nextCount, pc + 1, text, pos + 1);
+            if (c >= 0 && c != 10) nextCount = this.addThread(next, nextCount, pc + 1, text, after);
             break;
         }
       }
       if (pos >= length) return false;
-      if (!anchored) nextCount = this.addThread(next, nextCount, 0, text, pos + 1);
+      // A search starts again at every position, even when no thread is alive (\bword\b).
+      if (!anchored) nextCount = this.addThread(next, nextCount, 0, text, after);
+      else if (nextCount == 0) return false;
       const swap = current;
       current = next;
       next = swap;
       count = nextCount;
-      if (count == 0) return false;
+      pos = after;
     }
     return false;
   }
 
-  /** Adds `pc` and everything reachable from it without consuming input. */
-  private addThread(list: StaticArray<i32>, count: i32, pc: i32, text: string, pos: i32): i32 {
-    if (unchecked(this.onList[pc]) == this.generation) return count;
-    unchecked(this.onList[pc] = this.generation);
-    const inst = unchecked(this.prog[pc]);
-    switch (inst.op) {
-      case OP_JMP: return this.addThread(list, count, inst.x, text, pos);
-      case OP_SPLIT:
-        count = this.addThread(list, count, inst.x, text, pos);
-        return this.addThread(list, count, inst.y, text, pos);
-      case OP_BEGIN: return pos == 0 ? this.addThread(list, count, pc + 1, text, pos) : count;
-      case OP_END: return pos == text.length ? this.addThread(list, count, pc + 1, text, pos) : count;
-      case OP_WORD_BOUNDARY:
-      case OP_NOT_WORD_BOUNDARY: {
-        const before = pos > 0 && isWordChar(text.charCodeAt(pos - 1));
-        const after = pos < text.length && isWordChar(text.charCodeAt(pos));
-        const boundary = before != after;
-        return boundary == (inst.op == OP_WORD_BOUNDARY) ? this.addThread(list, count, pc + 1, text, pos) : count;
+  /**
+   * Adds `start` and everything reachable from it without consuming input. Iterative, with a
+   * stack bounded by the program size: no pattern can exhaust the Wasm stack.
+   */
+  private addThread(list: StaticArray<i32>, count: i32, start: i32, text: string, pos: i32): i32 {
+    const stack = this.stack;
+    let top = 0;
+    unchecked(stack[top++] = start);
+    while (top > 0) {
+      const pc = unchecked(stack[--top]);
+      if (unchecked(this.onList[pc]) == this.generation) continue;
+      unchecked(this.onList[pc] = this.generation);
+      const inst = unchecked(this.prog[pc]);
+      switch (inst.op) {
+        case OP_JMP: unchecked(stack[top++] = inst.x); break;
+        case OP_SPLIT:
+          // y below x: x is explored first, as the recursive form did.
+          unchecked(stack[top++] = inst.y);
+          unchecked(stack[top++] = inst.x);
+          break;
+        case OP_BEGIN: if (pos == 0) unchecked(stack[top++] = pc + 1); break;
+        case OP_END: if (pos == text.length) unchecked(stack[top++] = pc + 1); break;
+        case OP_BEGIN_LINE: if (pos == 0 || text.charCodeAt(pos - 1) == 10) unchecked(stack[top++] = pc + 1); break;
+        case OP_END_LINE: if (pos == text.length || text.charCodeAt(pos) == 10) unchecked(stack[top++] = pc + 1); break;
+        case OP_WORD_BOUNDARY:
+        case OP_NOT_WORD_BOUNDARY: {
+          const before = pos > 0 && isWordChar(text.charCodeAt(pos - 1));
+          const after = pos < text.length && isWordChar(text.charCodeAt(pos));
+          if ((before != after) == (inst.op == OP_WORD_BOUNDARY)) unchecked(stack[top++] = pc + 1);
+          break;
+        }
+        default:
+          unchecked(list[count++] = pc);
       }
-      default:
-        unchecked(list[count] = pc);
-        return count + 1;
     }
+    return count;
   }
 }

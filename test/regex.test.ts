@@ -99,6 +99,44 @@ describe('regex: RE2 syntax and full-match semantics', () => {
   });
 });
 
+describe('regex: RE2 differences found by the differential run, fixed', () => {
+  it('a search goes on past positions where no thread is alive (\\bbeta\\b in "alpha beta")', async () => {
+    const [r] = await run([{ pattern: '\\bbeta\\b', inputs: ['alpha beta', 'alphabeta'] }]);
+    expect(r.partial).toEqual([true, false]);
+  });
+
+  it('matches code points: . and negated classes take a character above U+FFFF whole', async () => {
+    const results = await run([{ pattern: '.', inputs: ['😀'] }, { pattern: '[^a]', inputs: ['😀'] }, { pattern: '[😀-😂]', inputs: ['😁'] }, { pattern: '\\x{1F600}', inputs: ['😀'] }]);
+    expect(results.map((r) => r.full![0])).toEqual([true, true, true, true]);
+  });
+
+  it('reads escapes as RE2 does: ranges ending in \\xHH, octal, \\Q...\\E; and refuses \\u and duplicate names', async () => {
+    const results = await run([
+      { pattern: '[\\x20-\\x7e]+', inputs: ['hello world'] }, { pattern: '\\101\\0', inputs: ['A\0'] }, { pattern: '\\Qa.b*\\E', inputs: ['a.b*', 'axbb'] },
+      { pattern: '\\u0041' }, { pattern: '(?P<n>a)(?P<n>b)' }, { pattern: '(?-)a' },
+    ]);
+    expect(results.slice(0, 3).map((r) => r.full)).toEqual([[true], [true], [true, false]]);
+    expect(results.slice(3).map((r) => r.error !== undefined)).toEqual([true, true, true]);
+  });
+
+  it('scopes flags to their group, and honours (?m)', async () => {
+    const results = await run([
+      { pattern: '(a(?i)b)c', inputs: ['aBc', 'aBC'] },
+      { pattern: '(?m)^b$', inputs: ['a\nb\nc'] },
+      { pattern: '^b$', inputs: ['a\nb\nc'] },
+    ]);
+    expect(results[0].full).toEqual([true, false]);
+    expect(results[1].partial).toEqual([true]);
+    expect(results[2].partial).toEqual([false]);
+  });
+
+  it('closes over (?:^|a){545} without recursion: no stack overflow, the VM keeps serving', async () => {
+    const [r] = await run([{ pattern: '(?:^|a){545}', inputs: ['a'.repeat(600)] }]);
+    expect(r.error).toBeUndefined();
+    expect(r.partial).toEqual([true]);
+  });
+});
+
 describe('regex fixture', () => {
   it('is refused with the JSON error when its configuration is not JSON', () => {
     expect(() => host.addPlugin({ module: fixtureModule('regex-probe'), rootId: 'regex', configuration: '{' })).toThrow(PluginLoadError);
