@@ -1,5 +1,6 @@
 // The pairs encoding the ABI uses for header maps, metadata and map properties:
 //   u32 count, count * (u32 key_size, u32 value_size), then each key and value followed by NUL.
+import { decodeUtf8Lossy } from "./internal/utf8";
 
 /** One header or metadata entry, as bytes (the host's view: values need not be UTF-8). */
 export class HeaderPair {
@@ -9,8 +10,8 @@ export class HeaderPair {
     return new HeaderPair(String.UTF8.encode(key), String.UTF8.encode(value));
   }
 
-  keyString(): string { return String.UTF8.decode(this.key); }
-  valueString(): string { return String.UTF8.decode(this.value); }
+  keyString(): string { return decodeUtf8Lossy(changetype<usize>(this.key), this.key.byteLength); }
+  valueString(): string { return decodeUtf8Lossy(changetype<usize>(this.value), this.value.byteLength); }
 
   toString(): string { return this.keyString() + ":" + this.valueString(); }
 }
@@ -87,7 +88,7 @@ export class HeaderPairsView {
   key(i: i32): string {
     let s = this.keys[i];
     if (s === null) {
-      s = String.UTF8.decodeUnsafe(changetype<usize>(this.buffer) + unchecked(this.keyOffsets[i]), this.sizeAt(i * 2));
+      s = decodeUtf8Lossy(changetype<usize>(this.buffer) + unchecked(this.keyOffsets[i]), this.sizeAt(i * 2));
       this.keys[i] = s;
     }
     return s;
@@ -96,7 +97,7 @@ export class HeaderPairsView {
   value(i: i32): string {
     let s = this.values[i];
     if (s === null) {
-      s = String.UTF8.decodeUnsafe(changetype<usize>(this.buffer) + unchecked(this.valueOffsets[i]), this.sizeAt(i * 2 + 1));
+      s = decodeUtf8Lossy(changetype<usize>(this.buffer) + unchecked(this.valueOffsets[i]), this.sizeAt(i * 2 + 1));
       this.values[i] = s;
     }
     return s;

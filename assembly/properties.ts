@@ -1,3 +1,4 @@
+import { decodeUtf8Lossy } from "./internal/utf8";
 import { proxy_get_property, proxy_set_property } from "./internal/imports";
 import { OUT_PTR, OUT_SIZE, resetReturned, takeReturnedBytes } from "./internal/memory";
 import { WasmResultValues } from "./enums";
@@ -23,7 +24,7 @@ export function getProperty(path: string[]): ArrayBuffer | null {
 
 export function getPropertyString(path: string[]): string | null {
   const raw = getProperty(path);
-  return raw === null ? null : String.UTF8.decode(raw);
+  return raw === null ? null : decodeUtf8Lossy(changetype<usize>(raw), raw.byteLength);
 }
 
 function eightBytes(path: string[]): ArrayBuffer | null {

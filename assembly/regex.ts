@@ -7,8 +7,9 @@
 // \d \D \w \W \s \S, anchors ^ $ \A \z \b \B, groups ( ) (?: ) (?P<name> ), alternation,
 // * + ? {n} {n,} {n,m} (lazy forms accepted; they match the same strings), and the flags i, s,
 // m and U, scoped to their group. Text is matched by code point (a surrogate pair is one
-// character). Not yet as RE2: Unicode classes (\pL), case folding beyond ASCII, bytes that are
-// not UTF-8.
+// character); a byte that is not UTF-8 (a lone surrogate, see decodeUtf8Lossy) is a character
+// only \C matches, as in RE2. Not yet as RE2: Unicode classes (\pL), case folding beyond ASCII,
+// \C inside a valid multi-byte character.
 
 const OP_CHAR: u8 = 0;
 const OP_CLASS: u8 = 1;
@@ -21,8 +22,12 @@ const OP_BEGIN: u8 = 7;
 const OP_END: u8 = 8;
 const OP_WORD_BOUNDARY: u8 = 9;
 const OP_NOT_WORD_BOUNDARY: u8 = 10;
+const OP_ANY_BYTE: u8 = 13;
 const OP_BEGIN_LINE: u8 = 11;
 const OP_END_LINE: u8 = 12;
+
+/** A byte that is not UTF-8 (a lone surrogate in the text): only \C matches it, as in RE2. */
+const INVALID: i32 = -2;
 
 /** RE2's limit on a counted repetition. */
 const MAX_REPEAT: i32 = 1000;
@@ -138,6 +143,7 @@ const NODE_CONCAT: u8 = 4;
 const NODE_ALT: u8 = 5;
 const NODE_REPEAT: u8 = 6;
 const NODE_ASSERT: u8 = 7;
+const NODE_ANY_BYTE: u8 = 8;
 
 class Node {
   kind: u8 = NODE_EMPTY;
@@ -413,7 +419,7 @@ class Parser {
     if (e == 98 || e == 66) { node.kind = NODE_ASSERT; node.assertOp = e == 98 ? OP_WORD_BOUNDARY : OP_NOT_WORD_BOUNDARY; return node; }
     if (e == 65) { node.kind = NODE_ASSERT; node.assertOp = OP_BEGIN; return node; }
     if (e == 122) { node.kind = NODE_ASSERT; node.assertOp = OP_END; return node; }
-    if (e == 67) { node.kind = NODE_ANY; node.dotAll = true; return node; }
+    if (e == 67) { node.kind = NODE_ANY_BYTE; return node; }
     if (e == 81) return this.quoted(start);
     const literal = this.escapedLiteral(e, start);
     if (literal < 0) return null;
@@ -590,6 +596,7 @@ class Compiler {
       case NODE_CHAR: this.emit(new Inst(OP_CHAR, node.c, 0, null, node.fold)); break;
       case NODE_CLASS: this.emit(new Inst(OP_CLASS, 0, 0, node.cls, node.fold)); break;
       case NODE_ANY: this.emit(new Inst(node.dotAll ? OP_ANY : OP_ANY_NOT_NL)); break;
+      case NODE_ANY_BYTE: this.emit(new Inst(OP_ANY_BYTE)); break;
       case NODE_ASSERT: this.emit(new Inst(node.assertOp)); break;
       case NODE_CONCAT:
         for (let i = 0; i < node.children.length; i++) this.compile(node.children[i]);
@@ -697,9 +704,10 @@ export class Regex {
       let width = 1;
       if (pos < length) {
         c = <i32>text.charCodeAt(pos);
-        if (c >= 0xd800 && c < 0xdc00 && pos + 1 < length) {
-          const low = <i32>text.charCodeAt(pos + 1);
+        if (c >= 0xd800 && c < 0xe000) {
+          const low = c < 0xdc00 && pos + 1 < length ? <i32>text.charCodeAt(pos + 1) : 0;
           if (low >= 0xdc00 && low < 0xe000) { c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00); width = 2; }
+          else c = INVALID;
         }
       }
       const after = pos + width;
@@ -718,6 +726,9 @@ export class Regex {
             break;
           case OP_ANY:
             if (c >= 0) nextCount = this.addThread(next, nextCount, pc + 1, text, after);
+            break;
+          case OP_ANY_BYTE:
+            if (c != -1) nextCount = this.addThread(next, nextCount, pc + 1, text, after);
             break;
           case OP_ANY_NOT_NL:
             if (c >= 0 && c != 10) nextCount = this.addThread(next, nextCount, pc + 1, text, after);

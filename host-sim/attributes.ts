@@ -1,7 +1,7 @@
 // Envoy's attributes as proxy_get_property returns them: strings raw, int/uint/double as 8
 // bytes little-endian, bool as one byte, timestamps and durations as int64 nanoseconds, maps
 // in the pairs encoding, messages (xds.node) as serialized protobuf.
-import { bytesToText } from './bytes.js';
+import { bytesToText, textToBytes } from './bytes.js';
 import { encodePairs } from './pairs.js';
 
 export type AttributeValue = Uint8Array;
@@ -9,7 +9,8 @@ export type AttributeValue = Uint8Array;
 const encoder = new TextEncoder();
 
 export const encode = {
-  string: (s: string): Uint8Array => encoder.encode(s),
+  // Header-derived values keep their raw bytes (carried as U+DC80..U+DCFF, see bytes.ts).
+  string: (s: string): Uint8Array => textToBytes(s),
   int: (n: number | bigint): Uint8Array => {
     const out = new Uint8Array(8);
     new DataView(out.buffer).setBigInt64(0, BigInt(n), true);

@@ -2,6 +2,7 @@
 // properties) by calling our exported `malloc` and writing the pointer and size into
 // out-parameters; the SDK copies or decodes that block and frees it at once, so returned
 // data never waits for the garbage collector.
+import { decodeUtf8Lossy } from "./utf8";
 
 // Out-parameter slots, reused by every host call (calls never nest on one VM thread).
 export const OUT_PTR: usize = memory.data(8);
@@ -36,7 +37,7 @@ export function takeReturnedString(): string {
   const ptr = load<usize>(OUT_PTR);
   const size = load<usize>(OUT_SIZE);
   if (ptr == 0) return "";
-  const s = String.UTF8.decodeUnsafe(ptr, size);
+  const s = decodeUtf8Lossy(ptr, size);
   heap.free(ptr);
   return s;
 }
