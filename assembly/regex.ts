@@ -158,6 +158,8 @@ class Node {
   assertOp: u8 = 0;
   /** \Q...\E text: its characters join the enclosing sequence one by one. */
   quoted: bool = false;
+  /** The largest product of nested counted repetitions in this node (RE2's repetition size). */
+  weight: i32 = 1;
 }
 
 /** RE2's limit on nesting of groups and repetitions. */
@@ -206,6 +208,7 @@ class Parser {
     const alt = new Node();
     alt.kind = NODE_ALT;
     alt.children = branches;
+    for (let i = 0; i < branches.length; i++) alt.weight = max(alt.weight, branches[i].weight);
     return alt;
   }
 
@@ -242,6 +245,7 @@ class Parser {
     const concat = new Node();
     concat.kind = NODE_CONCAT;
     concat.children = items;
+    for (let i = 0; i < items.length; i++) concat.weight = max(concat.weight, items[i].weight);
     return concat;
   }
 
@@ -274,6 +278,10 @@ class Parser {
       rep.children = [atom];
       rep.min = min;
       rep.max = max;
+      // RE2 refuses counted repetitions whose nesting multiplies past its limit: (a{10}){101}.
+      const count = max < 0 ? min : max;
+      rep.weight = (count > 1 ? count : 1) * atom.weight;
+      if (c == 123 && rep.weight > MAX_REPEAT) return this.fail("invalid repetition size " + this.p.substring(at, this.pos), at);
       atom = rep;
     }
     return atom;
@@ -296,8 +304,7 @@ class Parser {
     }
     if (!this.more() || this.peek() != 125) { this.pos = start; return null; }
     this.pos++;
-    if (min > MAX_REPEAT || max > MAX_REPEAT) { this.fail("bad repetition operator: count above " + MAX_REPEAT.toString(), start); return null; }
-    if (max >= 0 && max < min) { this.fail("bad repetition operator: {" + min.toString() + "," + max.toString() + "}", start); return null; }
+    if (min > MAX_REPEAT || max > MAX_REPEAT || (max >= 0 && max < min)) { this.fail("invalid repetition size " + this.p.substring(start, this.pos), start); return null; }
     return [min, max];
   }
 
@@ -317,7 +324,12 @@ class Parser {
     const c = this.peek();
     const start = this.pos;
     if (c == 40) return this.parseGroup(depth);
-    if (c == 42 || c == 43 || c == 63) return this.fail("missing argument to repetition operator");
+    if (c == 42 || c == 43 || c == 63) return this.fail("no argument for repetition operator");
+    if (c == 123) {
+      const bounds = this.parseBraces();
+      if (bounds !== null) return this.fail("no argument for repetition operator", start);
+      if (this.error.length > 0) return null;
+    }
     this.pos++;
     const node = new Node();
     node.fold = this.fold;

@@ -137,3 +137,25 @@ describe('regex: agreement with RE2', () => {
     expect(disagreements.slice(0, 20), `${disagreements.length} disagreements`).toEqual([]);
   }, 120_000);
 });
+
+describe('regex: syntax RE2 accepts and refuses', () => {
+  // Edge cases of RE2's parser (Unicode classes such as \pL are not implemented yet).
+  const syntax = ['{2}', 'a{2}{3}', '(a{2}){1000}', '(a{10}){100}', '(a{10}){101}', '((a{10}){10}){11}', 'a{1001}', 'a{,2}', 'x{2,1}', '\\8',
+    '(?P<1a>x)', '(?P<a-b>x)', '(?P<>x)', 'a**', 'a*?+', '(?i-)', '(?-)', '(?:)', '()*', '^*', '\\b+', 'x{2}?', '[a-\\d]', '[\\d-z]', '[z-a]', '[]a]',
+    '[^]a]', 'a|*', '(*)', '(?', '(?P=n)', '\\z+', '\\Z', '\\G', '\\e', '\\N{U+41}', '[[:foo:]]', '[[=a=]]', '\\x{110000}', '\\x{}', '\\xG1',
+    '(?P<n>a)(?P<n>b)', '\\Qa\\E*', '\\Q\\E*', 'a\\Q\\E*', '(?i)(?s)(?m)(?U)x', '(?x)a', '\\0', '\\07', '\\1', '\\12', '[\\x{10FFFF}]', '\\C+'];
+
+  it('agrees on each of 53 edge cases of its syntax', async () => {
+    const host = new Host({ clusters: { backend: () => ({ status: 200 }) } });
+    let ours: Outcome[];
+    try {
+      host.addPlugin({ module: fixtureModule('regex-probe'), rootId: 'regex', configuration: { cases: syntax.map((pattern) => ({ pattern, inputs: [] })) } });
+      ours = JSON.parse((await host.request()).body);
+    } finally {
+      host.close();
+    }
+    const differ = syntax.filter((p, i) => (re2Outcome(p, []).error === undefined) !== (ours[i].error === undefined))
+      .map((p) => `${p}: RE2 ${re2Outcome(p, []).error ?? 'accepts'}, ours ${ours[syntax.indexOf(p)].error ?? 'accepts'}`);
+    expect(differ).toEqual([]);
+  });
+});
