@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Host, ModuleTimeoutError, PluginLoadError, type RequestSpec } from '../host-sim/index.js';
 import { protoStruct } from '../host-sim/attributes.js';
+import { randomSource, type RandomSource } from '../host-sim/random.js';
 import { FILTERS_DIR, DIST_DIR, listFilters } from './paths.js';
 
 export class FuzzError extends Error {}
@@ -29,21 +30,7 @@ export interface Finding { kind: string; detail: string; reproducer: unknown }
 
 export interface FuzzReport { target: string; seed: number; requests: number; configs: number; findings: Finding[] }
 
-/** mulberry32: a small seeded generator, so a seed replays a run exactly. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)];
-  return { next, int, pick };
-}
-type Random = ReturnType<typeof generator>;
+type Random = RandomSource;
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'BREW', ''];
 const PATH_PARTS = ['admin', 'api', 'v1', 'items', '..', '.', '', '%2e%2e', '%2F', '%61dmin', '%00', '%zz', '\\', ';x=1', 'é', '中', '😀', '{id}', '*'];
@@ -210,7 +197,7 @@ function printable(spec: RequestSpec): unknown {
 export async function fuzz(target: string, options: FuzzOptions, progress: (line: string) => void = () => {}): Promise<FuzzReport> {
   const t = targetFor(target, options.rootId);
   const report: FuzzReport = { target, seed: options.seed, requests: options.requests, configs: options.configs, findings: [] };
-  const r = generator(options.seed);
+  const r = randomSource(options.seed);
   const host = new Host({ workers: 2, callTimeLimitMs: options.callTimeLimitMs, clusters: { backend: () => ({ status: 200, body: 'ok' }) } });
   try {
     try {
@@ -240,7 +227,7 @@ export async function fuzz(target: string, options: FuzzOptions, progress: (line
     if (report.findings.length === 0) {
       const sizes = [memory()];
       for (let round = 0; round < 4 && (sizes.length < 2 || sizes[sizes.length - 1] > sizes[sizes.length - 2]); round++) {
-        const again = generator(options.seed);
+        const again = randomSource(options.seed);
         for (let i = 0; i < replayed; i++) await check(host, randomRequest(again), cursor);
         sizes.push(memory());
       }

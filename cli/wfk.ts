@@ -79,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <n>', 'seed of the random generator (a finding names it, to replay the run)', (v) => positiveInt(v, '--seed'), 1)
     .option('--configs <n>', 'also try this many mutated configurations', (v) => positiveInt(v, '--configs'))
     .option('--root-id <id>', 'root id for a .wasm module')
-    .option('--time-limit <ms>', 'longest one call into the module may run', (v) => positiveInt(v, '--time-limit'), 2_000)
+    .option('--time-limit <ms>', 'longest one call into the module may run', (v) => positiveInt(v, '--time-limit'), 10_000)
     .option('--json', 'print the report as JSON')
     .action(async (target: string, options: { config: string; requests: number; seed: number; configs?: number; rootId?: string; timeLimit: number; json?: boolean }) => {
       const { fuzz, formatFuzz, FuzzError } = await import('./fuzz.js');

@@ -11,6 +11,7 @@ import { MetricStore, type StatsTag } from './metrics.js';
 import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
 import { Watchdog } from './watchdog.js';
 import { normalizeRequestPath, type PathNormalization } from './paths.js';
+import { seededRandom } from './random.js';
 import { Router, type Route } from './router.js';
 import { SharedData, SharedQueues } from './shared-state.js';
 import { HttpStream, type TlsInfo, type StreamHost, type StreamResult, type UpstreamRequest, type UpstreamResponse } from './stream.js';
@@ -43,7 +44,7 @@ export interface HostOptions {
   removeRequestHeaders?: string[];
   /**
    * Longest a call into a module may run before it is stopped and the VM failed, with a
-   * ModuleTimeoutError for the test (default 10 s; 0: no limit).
+   * ModuleTimeoutError for the test (default 30 s; 0: no limit).
    */
   callTimeLimitMs?: number;
 }
@@ -151,16 +152,6 @@ function attributeMap(a: Record<string, Uint8Array | string> | undefined): Map<s
 }
 
 /** A small deterministic generator, so weighted routing and ids repeat across runs. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state / 0x100000000;
-  };
-}
-
 export class Host implements HostServices, StreamHost, PluginHost {
   readonly clock = new VirtualClock();
   readonly shared = new SharedData();
@@ -208,7 +199,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     this.generateRequestId = options.generateRequestId ?? true;
     this.rootAttributes = attributeMap(options.attributes);
     this.pathNormalization = options.pathNormalization ?? {};
-    this.watchdog = new Watchdog(options.callTimeLimitMs ?? 10_000);
+    this.watchdog = new Watchdog(options.callTimeLimitMs ?? 30_000);
     this.removeRequestHeaders = new Set((options.removeRequestHeaders ?? []).map((h) => h.toLowerCase()));
     const clusters = options.clusters ?? { default: () => ({ status: 200, body: 'ok' }) };
     for (const [name, spec] of Object.entries(clusters)) this.clusters.set(name, normalizeCluster(spec));

@@ -28,7 +28,8 @@ async function acceptsAndServes(name: string, bootstrap: Json): Promise<void> {
   const scenario: Scenario = {
     id: name, file: name, description: `${name} serves a request`, given: bootstrap,
     clusters: Object.fromEntries(clusterNames(bootstrap).map((c) => [c, { body: `served by ${c}\n` }])),
-    requests: [{ path: '/' }], logs: false,
+    // A sticky key, so a weighted split (header-routing's examples) picks the same cluster in both hosts.
+    requests: [{ path: '/', headers: [['x-user-id', 'config-check']] }], logs: false,
   };
   const verdict = await runScenario(scenario);
   expect(verdict.envoy.loadError, `Envoy refused ${name}`).toBeUndefined();
