@@ -58,11 +58,10 @@ export class PeerMetadata {
 }
 
 /** How a filter's configuration says peer metadata is trusted: `"peer_metadata": {"trust": "mtls"}`. */
-export function parsePeerTrust(r: ConfigReader, root: JsonValue, path: string): u8 {
+export function parsePeerTrust(r: ConfigReader, root: JsonValue): u8 {
   const value = root.get("peer_metadata");
-  const at = path.length > 0 ? path + ".peer_metadata" : "peer_metadata";
-  if (value === null || !r.object(value, at, ["trust"])) return PEER_TRUST_MTLS;
-  const trust = r.choice(value, "trust", at, TRUST_NAMES, "mtls");
+  if (value === null || !r.object(value, "peer_metadata", ["trust"])) return PEER_TRUST_MTLS;
+  const trust = r.choice(value, "trust", "peer_metadata", TRUST_NAMES, "mtls");
   return <u8>TRUST_NAMES.indexOf(trust);
 }
 

@@ -118,7 +118,7 @@ export function parseConfig(text: string): ParsedConfig {
       }
     } else r.fail("principal_from", expected);
   }
-  config.peerTrust = parsePeerTrust(r, root, "");
+  config.peerTrust = parsePeerTrust(r, root);
   config.escapedSlashes = parsePathNormalization(r, root);
 
   const keys = root.get("api_keys");

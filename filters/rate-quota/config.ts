@@ -80,7 +80,7 @@ export function parseConfig(text: string): ParsedConfig {
   const root = r.parse(text);
   if (root === null || !r.object(root, "", TOP_FIELDS)) return new ParsedConfig(null, r.error);
   const config = new RateQuotaConfig();
-  config.peerTrust = parsePeerTrust(r, root, "");
+  config.peerTrust = parsePeerTrust(r, root);
   config.escapedSlashes = parsePathNormalization(r, root);
 
   const mode = r.choice(root, "mode", "", ["local", "global"], "local");

@@ -47,7 +47,7 @@ export function parseConfig(text: string): ParsedConfig {
   }
   const c = new TelemetryConfig();
   c.reporter = r.choice(root, "reporter", "", ["destination", "source"], "destination");
-  c.peerTrust = parsePeerTrust(r, root, "");
+  c.peerTrust = parsePeerTrust(r, root);
   const labels = root.get("labels");
   if (labels === null) {
     for (let i = 0; i < ISTIO_LABELS.length; i++) c.labels.push(ISTIO_LABELS[i]);
