@@ -4,13 +4,13 @@
 // UTF-8 or span lines, log lines that should be JSON and are not, and configurations the
 // filter's JSON Schema refuses but the filter accepts. Each finding comes with the seed and a
 // reproducer shrunk to what still triggers it.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Host, ModuleTimeoutError, PluginLoadError, type RequestSpec } from '../host-sim/index.js';
 import { protoStruct } from '../host-sim/attributes.js';
 import { randomSource, type RandomSource } from '../host-sim/random.js';
-import { FILTERS_DIR, DIST_DIR, listFilters } from './paths.js';
+import { FILTERS_DIR, moduleFor } from './paths.js';
 
 export class FuzzError extends Error {}
 
@@ -121,14 +121,9 @@ function outputProblems(host: Host, from: Cursor): string[] {
 interface Target { module: string; rootId: string; schema?: object }
 
 function targetFor(target: string, rootId?: string): Target {
-  if (target.endsWith('.wasm')) {
-    if (!existsSync(target)) throw new FuzzError(`no module at ${target}`);
-    return { module: target, rootId: rootId ?? '' };
-  }
-  if (!listFilters().includes(target)) throw new FuzzError(`"${target}" is neither a .wasm file nor a filter (filters: ${listFilters().join(', ')})`);
-  const module = join(DIST_DIR, `${target}.wasm`);
-  if (!existsSync(module)) throw new FuzzError(`${module} does not exist yet: run \`wfk build ${target}\` first`);
-  return { module, rootId: rootId ?? target, schema: JSON.parse(readFileSync(join(FILTERS_DIR, target, 'schema.json'), 'utf8')) };
+  const found = moduleFor(target);
+  return { module: found.path, rootId: rootId ?? (found.filter ?? ''),
+    schema: found.filter ? JSON.parse(readFileSync(join(FILTERS_DIR, found.filter, 'schema.json'), 'utf8')) : undefined };
 }
 
 /** One request in a fresh host: what goes wrong, if anything. */

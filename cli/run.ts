@@ -1,10 +1,9 @@
 // wfk run: requests through one or more filters in host-sim, from the shell, reporting what
 // each filter did to the request and the response.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Host, type ClusterInput, type HttpHandler, type RequestSpec, type Route, type StreamResult } from '../host-sim/index.js';
 import { routingTargets } from './envoy-config.js';
-import { DIST_DIR, listFilters } from './paths.js';
+import { moduleFor } from './paths.js';
 
 export interface RunOptions {
   configs: string[];
@@ -28,18 +27,6 @@ function diff(before: [string, string][], after: [string, string][]): Change {
   const b = new Set(before.map(key));
   const a = new Set(after.map(key));
   return { added: after.filter((h) => !b.has(key(h))), removed: before.filter((h) => !a.has(key(h))) };
-}
-
-/** A module for `target`: a .wasm path, or the name of a filter built into dist/. */
-function moduleFor(target: string): { path: string; rootId: string } {
-  if (target.endsWith('.wasm')) {
-    if (!existsSync(target)) throw new RunError(`no module at ${target}`);
-    return { path: target, rootId: basename(target, '.wasm') };
-  }
-  if (!listFilters().includes(target)) throw new RunError(`"${target}" is neither a .wasm file nor a filter (filters: ${listFilters().join(', ')})`);
-  const path = join(DIST_DIR, `${target}.wasm`);
-  if (!existsSync(path)) throw new RunError(`${path} does not exist yet: run \`wfk build ${target}\` first`);
-  return { path, rootId: target };
 }
 
 function parseHeader(text: string): [string, string] {

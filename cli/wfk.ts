@@ -62,11 +62,12 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (targets: string[], options: { config: string[]; request?: string; method: string; path: string; header: string[];
       body?: string; workers: number; count: number; upstream?: string; rootId?: string; json?: boolean }) => {
       const { runFilters, formatRun, RunError } = await import('./run.js');
+      const { TargetError } = await import('./paths.js');
       try {
         const result = await runFilters(targets, { ...options, configs: options.config });
         process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatRun(result)}\n`);
       } catch (e) {
-        if (e instanceof RunError || (e as Error).name === 'PluginLoadError') throw new UsageError((e as Error).message);
+        if (e instanceof RunError || e instanceof TargetError || (e as Error).name === 'PluginLoadError') throw new UsageError((e as Error).message);
         throw e;
       }
     });
@@ -83,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the report as JSON')
     .action(async (target: string, options: { config: string; requests: number; seed: number; configs?: number; rootId?: string; timeLimit: number; json?: boolean }) => {
       const { fuzz, formatFuzz, FuzzError } = await import('./fuzz.js');
+      const { TargetError } = await import('./paths.js');
       let configuration: string;
       try { configuration = readFileSync(options.config, 'utf8'); } catch (e) { throw new UsageError(`cannot read ${options.config}: ${(e as NodeJS.ErrnoException).code}`); }
       try {
@@ -91,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatFuzz(report)}\n`);
         if (report.findings.length > 0) throw new WorkFailed();
       } catch (e) {
-        if (e instanceof FuzzError) throw new UsageError(e.message);
+        if (e instanceof FuzzError || e instanceof TargetError) throw new UsageError((e as Error).message);
         throw e;
       }
     });
