@@ -7,6 +7,7 @@ import { buildFilters, DIST_DIR, ROOT } from '../cli/build.js';
 import { Host, type PluginSpec, type RequestSpec } from '../host-sim/index.js';
 import { buildPortable } from '../test/support/compile.js';
 import { protoStruct } from '../host-sim/attributes.js';
+import { benchRegex } from './regex.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100_000);
@@ -165,6 +166,8 @@ async function main(): Promise<void> {
   console.log(row(['', 'ns/request', 'above baseline']));
   console.log(row(['pass-through baseline', telemetryBaseline.toFixed(0), '0']));
   console.log(row(['all labels on', allLabels.toFixed(0), (allLabels - telemetryBaseline).toFixed(0)]));
+
+  await benchRegex(row);
 }
 
 await main();

@@ -85,3 +85,57 @@ export function decodeUtf8Lossy(ptr: usize, len: usize): string {
   }
   return String.fromCharCodes(out);
 }
+
+let rawScratch: usize = 0;
+let rawCapacity: usize = 0;
+/** The length of the bytes rawBytes last wrote. */
+export let rawLength: i32 = 0;
+
+/**
+ * The bytes `text` (its units [from, to) when given) stands for, the inverse of
+ * decodeUtf8Lossy: U+DC80-U+DCFF give back the single bytes they stand for, everything else is
+ * UTF-8. Written to a reused area (valid until the next call); returns where, with the length
+ * in rawLength.
+ */
+export function rawBytes(text: string, from: i32 = 0, to: i32 = -1): usize {
+  const n = <usize>((to < 0 ? text.length : to) - from);
+  if (n * 3 > rawCapacity) {
+    if (rawScratch != 0) heap.free(rawScratch);
+    rawCapacity = max<usize>(n * 3 + (n >> 1), 256);
+    rawScratch = heap.alloc(rawCapacity);
+  }
+  const src = changetype<usize>(text) + (<usize>from << 1);
+  let out = rawScratch;
+  let i: usize = 0;
+  // ASCII four units at a time.
+  while (i + 4 <= n) {
+    const units = load<u64>(src + (i << 1));
+    if ((units & 0xff80ff80ff80ff80) != 0) break;
+    store<u32>(out, <u32>(units & 0xff) | <u32>((units >> 8) & 0xff00) | <u32>((units >> 16) & 0xff0000) | <u32>((units >> 24) & 0xff000000));
+    out += 4;
+    i += 4;
+  }
+  for (; i < n; i++) {
+    const c = <u32>load<u16>(src + (i << 1));
+    if (c < 0x80) { store<u8>(out++, <u8>c); continue; }
+    if (c < 0x800) { store<u8>(out++, <u8>(0xc0 | (c >> 6))); store<u8>(out++, <u8>(0x80 | (c & 0x3f))); continue; }
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
+      const low = <u32>load<u16>(src + ((i + 1) << 1));
+      if (low >= 0xdc00 && low < 0xe000) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        store<u8>(out++, <u8>(0xf0 | (cp >> 18)));
+        store<u8>(out++, <u8>(0x80 | ((cp >> 12) & 0x3f)));
+        store<u8>(out++, <u8>(0x80 | ((cp >> 6) & 0x3f)));
+        store<u8>(out++, <u8>(0x80 | (cp & 0x3f)));
+        i++;
+        continue;
+      }
+    }
+    if (c >= 0xdc80 && c <= 0xdcff) { store<u8>(out++, <u8>(c - 0xdc00)); continue; }
+    store<u8>(out++, <u8>(0xe0 | (c >> 12)));
+    store<u8>(out++, <u8>(0x80 | ((c >> 6) & 0x3f)));
+    store<u8>(out++, <u8>(0x80 | (c & 0x3f)));
+  }
+  rawLength = <i32>(out - rawScratch);
+  return rawScratch;
+}

@@ -1,6 +1,6 @@
 // Istio's string matching: "exact", "prefix*", "*suffix", "*" (anything non-empty); paths also
 // take templates, where {*} is one segment and {**} any number of segments.
-import { Regex, asciiLowerCase } from "../../assembly";
+import { Regex, RegexEncoding, asciiLowerCase } from "../../assembly";
 
 export class StringMatcher {
   /** 0 exact, 1 prefix, 2 suffix, 3 any non-empty, 4 regex (path templates). */
@@ -63,7 +63,8 @@ function pathTemplate(template: string): MatcherResult {
     if (s.indexOf("*") >= 0) return new MatcherResult(null, "\"" + template + "\": '*' cannot be mixed with templates");
     regex += escapeRegex(s);
   }
-  const compiled = Regex.compile(regex);
+  // Envoy's uri_template matcher compares bytes: a segment is any bytes but '/'.
+  const compiled = Regex.compile(regex, RegexEncoding.Latin1);
   if (!compiled.ok) return new MatcherResult(null, "\"" + template + "\": " + compiled.error);
   const m = new StringMatcher();
   m.kind = 4;

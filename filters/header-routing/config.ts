@@ -1,6 +1,6 @@
 // The header-routing configuration: ordered rules, each a match, targets (weighted) and an
 // optional fault. Checked once at configure; every error names its field.
-import { Cidr, ConfigReader, JsonValue, Regex, headerNameProblem, headerValueProblem } from "../../assembly";
+import { Cidr, ConfigReader, JsonValue, Regex, RegexEncoding, headerNameProblem, headerValueProblem } from "../../assembly";
 
 /** One condition on a value: exact, prefix, suffix, contains, regex (whole value), present, absent. */
 export class ValueMatch {
@@ -217,7 +217,8 @@ function parseValueMatch(r: ConfigReader, value: JsonValue, path: string, named:
     } else {
       m.text = v.string;
       if (key == "regex") {
-        const compiled = Regex.compile(v.string);
+        // As Envoy's header matcher compiles safe_regex: Latin-1, one byte per character.
+        const compiled = Regex.compile(v.string, RegexEncoding.Latin1);
         if (!compiled.ok) r.fail(path + ".regex", "invalid regex: " + compiled.error);
         m.regex = compiled.regex;
       }

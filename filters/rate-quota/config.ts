@@ -1,6 +1,6 @@
 // The rate-quota configuration: parsed and checked once in onConfigure; every error names its field.
 import {
-  Cidr, ConfigReader, ESCAPED_SLASHES_UNESCAPE, HeaderPair, JsonValue, PEER_TRUST_MTLS, Regex, headerNameProblem, headerValueProblem,
+  Cidr, ConfigReader, ESCAPED_SLASHES_UNESCAPE, HeaderPair, JsonValue, PEER_TRUST_MTLS, Regex, RegexEncoding, headerNameProblem, headerValueProblem,
   parsePathNormalization, parsePeerTrust,
 } from "../../assembly";
 
@@ -208,7 +208,8 @@ function parseSource(r: ConfigReader, value: JsonValue, path: string): Source {
     s.pathMatch = how;
     s.pathText = v.items[0].string;
     if (how == "regex") {
-      const compiled = Regex.compile(s.pathText);
+      // As Envoy's safe_regex: Latin-1, one byte per character.
+      const compiled = Regex.compile(s.pathText, RegexEncoding.Latin1);
       if (!compiled.ok) r.fail(path + ".path.regex", "invalid regex: " + compiled.error);
       s.regex = compiled.regex;
     }

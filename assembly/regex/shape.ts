@@ -1,0 +1,36 @@
+// What a pattern's shape lets a search skip, as RE2 does: a pattern anchored at the start only
+// needs to be tried there, one anchored at the end is searched backwards from the end, and a
+// pattern that starts with literal text cannot match before that text occurs.
+import { ASSERT_BEGIN_TEXT, ASSERT_END_TEXT, NODE_ALT, NODE_ASSERT, NODE_CHAR, NODE_CONCAT, NODE_REPEAT, Node } from "./parser";
+import { utf8Into } from "./program";
+
+/** Whether every match must start (first) or end (!first) at an edge of the text. */
+export function anchoredAt(node: Node, first: bool): bool {
+  switch (node.kind) {
+    case NODE_ASSERT: return node.c == (first ? ASSERT_BEGIN_TEXT : ASSERT_END_TEXT);
+    case NODE_ALT: {
+      for (let i = 0; i < node.children.length; i++) if (!anchoredAt(node.children[i], first)) return false;
+      return true;
+    }
+    case NODE_CONCAT: {
+      const n = node.children.length;
+      return n > 0 && anchoredAt(node.children[first ? 0 : n - 1], first);
+    }
+    case NODE_REPEAT: return node.min >= 1 && anchoredAt(node.children[0], first);
+  }
+  return false;
+}
+
+/** The bytes every match starts with (literal characters at the front), possibly none. */
+export function literalPrefix(node: Node, latin1: bool): u8[] {
+  const out = new Array<u8>();
+  const items = node.kind == NODE_CONCAT ? node.children : [node];
+  const enc = new StaticArray<i32>(8);
+  for (let i = 0; i < items.length && items[i].kind == NODE_CHAR; i++) {
+    const c = items[i].c;
+    const n = latin1 || c < 0x80 ? 1 : c <= 0x7ff ? 2 : c <= 0xffff ? 3 : 4;
+    utf8Into(enc, 0, c, n);
+    for (let k = 0; k < n; k++) out.push(<u8>enc[k * 2]);
+  }
+  return out;
+}
