@@ -137,6 +137,22 @@ describe('regex: RE2 differences found by the differential run, fixed', () => {
     expect(r.error).toBeUndefined();
     expect(r.partial).toEqual([true]);
   });
+
+  it('compiles, reverses and runs the deepest nesting it takes, and refuses deeper nesting instead of exhausting the stack', async () => {
+    const deep = (n: number) => '('.repeat(n) + '\\pL' + ')'.repeat(n);
+    const [forward, backward, folded, deeper, far] = await run([
+      { pattern: deep(249), inputs: ['é', '1'] },
+      { pattern: `x${deep(249)}$`, inputs: ['axé', 'xé1'] },
+      { pattern: `(?i)${deep(249)}{2}`, inputs: ['ΣΣ'] },
+      { pattern: deep(251), inputs: [] },
+      { pattern: deep(20_000), inputs: [] },
+    ]);
+    expect(forward.full).toEqual([true, false]);
+    expect(backward.partial).toEqual([true, false]);
+    expect(folded.partial).toEqual([true]);
+    expect(deeper.error).toMatch(/nests too deeply/);
+    expect(far.error).toMatch(/nests too deeply/);
+  });
 });
 
 describe('regex fixture', () => {

@@ -21,8 +21,11 @@ export const ASSERT_NOT_WORD_BOUNDARY: u8 = 5;
 
 /** RE2's limit on a counted repetition. */
 const MAX_REPEAT: i32 = 1000;
-/** RE2's limit on nesting of groups and repetitions. */
-const MAX_NESTING: i32 = 1000;
+/**
+ * Groups nest at most this deep. RE2 takes deeper nesting; this parser and compiler recurse per
+ * level, and past this depth AssemblyScript's stack would run out: refused with an error instead.
+ */
+const MAX_NESTING: i32 = 250;
 
 export class Node {
   kind: u8 = NODE_EMPTY;
