@@ -55,7 +55,7 @@ export class Regex {
     const latin1 = encoding == RegexEncoding.Latin1;
     // Latin-1 reads the pattern's own bytes as characters too, as RE2 does.
     const parser = new Parser(latin1 ? bytesAsChars(pattern) : pattern, latin1 ? 0xff : MAX_RUNE);
-    const tree = parser.parseAlternation(0);
+    const tree = parser.parse();
     if (tree === null || parser.error.length > 0) {
       return new RegexCompileResult(null, parser.error.length > 0 ? parser.error : "invalid expression");
     }

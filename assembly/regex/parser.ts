@@ -21,12 +21,6 @@ export const ASSERT_NOT_WORD_BOUNDARY: u8 = 5;
 
 /** RE2's limit on a counted repetition. */
 const MAX_REPEAT: i32 = 1000;
-/**
- * Groups nest at most this deep. RE2 takes deeper nesting; this parser and compiler recurse per
- * level, and past this depth AssemblyScript's stack would run out: refused with an error instead.
- */
-const MAX_NESTING: i32 = 250;
-
 export class Node {
   kind: u8 = NODE_EMPTY;
   /** NODE_CHAR: the code point. NODE_ASSERT: which assertion. */
@@ -143,45 +137,54 @@ export class Parser {
     return c;
   }
 
-  parseAlternation(depth: i32): Node | null {
-    if (depth > MAX_NESTING) return this.fail("expression nests too deeply");
-    const branches = new Array<Node>();
-    const first = this.parseConcat(depth);
-    if (first === null) return null;
-    branches.push(first);
-    while (this.more() && this.peek() == 124) {
-      this.pos++;
-      const next = this.parseConcat(depth);
-      if (next === null) return null;
-      branches.push(next);
-    }
-    if (branches.length == 1) return branches[0];
-    const alt = new Node();
-    alt.kind = NODE_ALT;
-    alt.children = branches;
-    for (let i = 0; i < branches.length; i++) alt.weight = max(alt.weight, branches[i].weight);
-    return alt;
-  }
-
-  parseConcat(depth: i32): Node | null {
-    const items = new Array<Node>();
-    while (this.more()) {
-      const c = this.peek();
-      if (c == 124 || c == 41) break;
-      const atomStart = this.pos;
-      let atom = this.parseAtom(depth);
-      if (atom === null) {
-        if (this.error.length > 0) return null;
-        continue; // a flag group such as (?i) produces nothing
+  /**
+   * The whole pattern. Iterative: an open group is a frame on a heap-allocated stack, so no
+   * nesting depth can exhaust the Wasm stack (RE2 takes any depth too).
+   */
+  parse(): Node | null {
+    const frames = new Array<Frame>();
+    let items = new Array<Node>();
+    let branches = new Array<Node>();
+    while (true) {
+      if (!this.more() || this.peek() == 124 || this.peek() == 41) {
+        branches.push(concatOf(items));
+        items = new Array<Node>();
+        if (this.more() && this.peek() == 124) { this.pos++; continue; }
+        const alternation = alternationOf(branches);
+        if (frames.length == 0) return alternation; // at the end, or an unmatched ")" the caller reports
+        if (!this.more()) return this.fail("missing closing )", frames[frames.length - 1].start);
+        this.pos++;
+        const frame = frames.pop();
+        this.fold = frame.fold;
+        this.dotAll = frame.dotAll;
+        this.multiLine = frame.multiLine;
+        items = frame.items;
+        branches = frame.branches;
+        const group = this.parseQuantifier(alternation, frame.start);
+        if (group === null) return null;
+        items.push(group);
+        continue;
       }
+      const atomStart = this.pos;
+      if (this.peek() == 40) {
+        const saved = new Frame(items, branches, atomStart, this.fold, this.dotAll, this.multiLine);
+        const opened = this.groupStart();
+        if (this.error.length > 0) return null;
+        if (!opened) continue; // (?flags): they hold until the enclosing group ends
+        frames.push(saved);
+        items = new Array<Node>();
+        branches = new Array<Node>();
+        continue;
+      }
+      let atom = this.parseAtom();
+      if (atom === null) return null;
       if (atom.quoted) {
         // A repetition after \Q...\E applies to its last character, as in RE2 (after an empty
         // one, to what came before it).
         const chars = atom.children;
         if (chars.length == 0) {
           if (items.length == 0 || !this.more() || !isQuantifier(this.peek())) continue;
-          atom = items.pop();
-          const repeated = this.parseQuantifier(atom, atomStart);
+          const repeated = this.parseQuantifier(items.pop(), atomStart);
           if (repeated === null) return null;
           items.push(repeated);
           continue;
@@ -189,15 +192,10 @@ export class Parser {
         for (let i = 0; i < chars.length - 1; i++) items.push(chars[i]);
         atom = chars[chars.length - 1];
       }
-      atom = this.parseQuantifier(atom, atomStart);
-      if (atom === null) return null;
-      items.push(atom);
+      const repeated = this.parseQuantifier(atom, atomStart);
+      if (repeated === null) return null;
+      items.push(repeated);
     }
-    const concat = new Node();
-    concat.kind = NODE_CONCAT;
-    concat.children = items;
-    for (let i = 0; i < items.length; i++) concat.weight = max(concat.weight, items[i].weight);
-    return concat;
   }
 
   parseQuantifier(atom: Node, atomStart: i32): Node | null {
@@ -271,10 +269,10 @@ export class Parser {
     return n;
   }
 
-  parseAtom(depth: i32): Node | null {
+  /** An atom other than a group. */
+  parseAtom(): Node | null {
     const c = this.peek();
     const start = this.pos;
-    if (c == 40) return this.parseGroup(depth);
     if (c == 42 || c == 43 || c == 63) return this.fail("no argument for repetition operator");
     if (c == 123) {
       const bounds = this.parseBraces();
@@ -308,25 +306,30 @@ export class Parser {
     return node;
   }
 
-  parseGroup(depth: i32): Node | null {
+  /**
+   * Reads a group's opening: "(", "(?:", "(?P<name>", "(?flags:" (setting the group's flags) or
+   * a flags-only "(?flags)" (setting them for the rest of the enclosing group; returns false).
+   */
+  groupStart(): bool {
     const start = this.pos;
     this.pos++;
     if (this.more() && this.peek() == 63) {
       this.pos++;
-      if (!this.more()) return this.fail("missing argument after (?", start);
+      if (!this.more()) { this.fail("missing argument after (?", start); return false; }
       const c = this.peek();
-      if (c == 61 || c == 33) return this.fail("lookahead (?" + String.fromCharCode(c) + " is not supported (RE2 syntax)", start);
+      if (c == 61 || c == 33) { this.fail("lookahead (?" + String.fromCharCode(c) + " is not supported (RE2 syntax)", start); return false; }
       if (c == 60 && this.pos + 1 < this.p.length && (this.p.charCodeAt(this.pos + 1) == 61 || this.p.charCodeAt(this.pos + 1) == 33)) {
-        return this.fail("lookbehind is not supported (RE2 syntax)", start);
+        this.fail("lookbehind is not supported (RE2 syntax)", start);
+        return false;
       }
       if (c == 80 || c == 60) {
         // (?P<name>...) or (?<name>...): a capture group; captures do not change what matches.
         if (c == 80) this.pos++;
-        if (!this.more() || this.peek() != 60) return this.fail("invalid named capture group", start);
+        if (!this.more() || this.peek() != 60) { this.fail("invalid named capture group", start); return false; }
         const close = this.p.indexOf(">", this.pos);
         const name = close < 0 ? "" : this.p.substring(this.pos + 1, close);
-        if (!validGroupName(name)) return this.fail("invalid named capture group", start);
-        if (this.groupNames.includes(name)) return this.fail("duplicate capture group name", start);
+        if (!validGroupName(name)) { this.fail("invalid named capture group", start); return false; }
+        if (this.groupNames.includes(name)) { this.fail("duplicate capture group name", start); return false; }
         this.groupNames.push(name);
         this.pos = close + 1;
       } else {
@@ -339,49 +342,33 @@ export class Parser {
         while (this.more() && this.peek() != 41 && this.peek() != 58) {
           const f = this.peek();
           if (f == 45) {
-            if (!on) return this.fail("invalid or missing flags", start);
+            if (!on) { this.fail("invalid or missing flags", start); return false; }
             on = false;
           } else if (f == 105) fold = on;
           else if (f == 115) dotAll = on;
           else if (f == 109) multiLine = on;
           else if (f == 85) { /* ungreedy: the same strings match */ }
-          else return this.fail("invalid or unsupported flag '" + String.fromCharCode(f) + "'", this.pos);
+          else { this.fail("invalid or unsupported flag '" + String.fromCharCode(f) + "'", this.pos); return false; }
           if (f != 45 && !on) flagsAfterMinus++;
           this.pos++;
         }
-        if (!this.more()) return this.fail("missing closing )", start);
-        if (!on && flagsAfterMinus == 0) return this.fail("invalid or missing flags", start);
+        if (!this.more()) { this.fail("missing closing )", start); return false; }
+        if (!on && flagsAfterMinus == 0) { this.fail("invalid or missing flags", start); return false; }
         if (this.peek() == 41) {
           // (?flags) holds until the end of the enclosing group.
           this.pos++;
           this.fold = fold;
           this.dotAll = dotAll;
           this.multiLine = multiLine;
-          return null;
+          return false;
         }
         this.pos++; // ':'
-        return this.groupBody(depth, start, fold, dotAll, multiLine);
+        this.fold = fold;
+        this.dotAll = dotAll;
+        this.multiLine = multiLine;
       }
     }
-    return this.groupBody(depth, start, this.fold, this.dotAll, this.multiLine);
-  }
-
-  /** A group's alternation under the given flags; flags set inside it end with it. */
-  groupBody(depth: i32, start: i32, fold: bool, dotAll: bool, multiLine: bool): Node | null {
-    const savedFold = this.fold;
-    const savedDotAll = this.dotAll;
-    const savedMultiLine = this.multiLine;
-    this.fold = fold;
-    this.dotAll = dotAll;
-    this.multiLine = multiLine;
-    const inner = this.parseAlternation(depth + 1);
-    this.fold = savedFold;
-    this.dotAll = savedDotAll;
-    this.multiLine = savedMultiLine;
-    if (inner === null) return null;
-    if (!this.more() || this.peek() != 41) return this.fail("missing closing )", start);
-    this.pos++;
-    return inner;
+    return true;
   }
 
   parseEscape(start: i32): Node | null {
@@ -562,6 +549,28 @@ export class Parser {
     }
     return classNode(negated ? set.negated() : set);
   }
+}
+
+/** An open group: what the enclosing group had parsed, and its flags to restore at ")". */
+class Frame {
+  constructor(public items: Node[], public branches: Node[], public start: i32, public fold: bool, public dotAll: bool, public multiLine: bool) {}
+}
+
+function concatOf(items: Node[]): Node {
+  const concat = new Node();
+  concat.kind = NODE_CONCAT;
+  concat.children = items;
+  for (let i = 0; i < items.length; i++) concat.weight = max(concat.weight, items[i].weight);
+  return concat;
+}
+
+function alternationOf(branches: Node[]): Node {
+  if (branches.length == 1) return branches[0];
+  const alt = new Node();
+  alt.kind = NODE_ALT;
+  alt.children = branches;
+  for (let i = 0; i < branches.length; i++) alt.weight = max(alt.weight, branches[i].weight);
+  return alt;
 }
 
 function classNode(set: RangeSet): Node {

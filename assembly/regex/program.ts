@@ -180,8 +180,39 @@ export class Compiler {
     return this.prog.length - 1;
   }
 
-  compile(node: Node): void {
-    if (this.tooLarge) return;
+  /**
+   * Appends the program for `node`. Iterative: pending work is a heap-allocated stack, so no
+   * nesting depth can exhaust the Wasm stack.
+   */
+  compile(root: Node): void {
+    const tasks = new Array<Task>();
+    tasks.push(new Task(TASK_NODE, root));
+    while (tasks.length > 0 && !this.tooLarge) {
+      const task = tasks.pop();
+      const node = task.node;
+      switch (task.kind) {
+        case TASK_NODE: this.compileNode(node, tasks); break;
+        case TASK_ALT_BRANCH: {
+          // Between branches: jump over the rest, and the split's second way starts here.
+          task.pcs.push(this.emit(new Inst(OP_JMP)));
+          this.prog[task.split].y = this.prog.length;
+          task.count++;
+          this.nextBranch(task, tasks);
+          break;
+        }
+        case TASK_ALT_END:
+          for (let i = 0; i < task.pcs.length; i++) this.prog[task.pcs[i]].x = this.prog.length;
+          break;
+        case TASK_REPEAT: this.nextCopy(task, tasks); break;
+        case TASK_STAR_END:
+          this.emit(new Inst(OP_JMP, task.split));
+          this.prog[task.split].y = this.prog.length;
+          break;
+      }
+    }
+  }
+
+  private compileNode(node: Node, tasks: Task[]): void {
     switch (node.kind) {
       case NODE_EMPTY: break;
       case NODE_CHAR: this.compileChar(node.c); break;
@@ -189,25 +220,59 @@ export class Compiler {
       case NODE_ANY_BYTE: this.emit(new Inst(OP_BYTES, 0, 0, bytes3(0, 255, this.prog.length + 1))); break;
       case NODE_ASSERT: this.emit(new Inst(OP_ASSERT, this.reversed ? mirrored(<u8>node.c) : node.c)); break;
       case NODE_CONCAT: {
+        // Pushed last first, so they are compiled in order (reversed: from the last).
         const n = node.children.length;
-        for (let i = 0; i < n; i++) this.compile(node.children[this.reversed ? n - 1 - i : i]);
+        for (let i = 0; i < n; i++) tasks.push(new Task(TASK_NODE, node.children[this.reversed ? i : n - 1 - i]));
         break;
       }
-      case NODE_ALT: {
-        const jumps = new Array<i32>();
-        for (let i = 0; i < node.children.length - 1; i++) {
-          const split = this.emit(new Inst(OP_SPLIT));
-          this.prog[split].x = this.prog.length;
-          this.compile(node.children[i]);
-          jumps.push(this.emit(new Inst(OP_JMP)));
-          this.prog[split].y = this.prog.length;
-        }
-        this.compile(node.children[node.children.length - 1]);
-        for (let i = 0; i < jumps.length; i++) this.prog[jumps[i]].x = this.prog.length;
-        break;
-      }
-      case NODE_REPEAT: this.compileRepeat(node); break;
+      case NODE_ALT: this.nextBranch(new Task(TASK_ALT_BRANCH, node), tasks); break;
+      case NODE_REPEAT: this.nextCopy(new Task(TASK_REPEAT, node), tasks); break;
     }
+  }
+
+  /** x|y|z: split to each branch but the last, each followed by a jump to the end. */
+  private nextBranch(task: Task, tasks: Task[]): void {
+    const branches = task.node.children;
+    if (task.count < branches.length - 1) {
+      task.split = this.emit(new Inst(OP_SPLIT));
+      this.prog[task.split].x = this.prog.length;
+      tasks.push(task);
+      tasks.push(new Task(TASK_NODE, branches[task.count]));
+      return;
+    }
+    task.kind = TASK_ALT_END;
+    tasks.push(task);
+    tasks.push(new Task(TASK_NODE, branches[branches.length - 1]));
+  }
+
+  /** x{min,max}: min copies, then x* (split, body, jump back) or max - min nested optional copies. */
+  private nextCopy(task: Task, tasks: Task[]): void {
+    const node = task.node;
+    const child = node.children[0];
+    if (task.count < node.min) {
+      task.count++;
+      tasks.push(task);
+      tasks.push(new Task(TASK_NODE, child));
+      return;
+    }
+    if (node.max < 0) {
+      task.split = this.emit(new Inst(OP_SPLIT));
+      this.prog[task.split].x = this.prog.length;
+      task.kind = TASK_STAR_END;
+      tasks.push(task);
+      tasks.push(new Task(TASK_NODE, child));
+      return;
+    }
+    if (task.count < node.max) {
+      const split = this.emit(new Inst(OP_SPLIT));
+      this.prog[split].x = this.prog.length;
+      task.pcs.push(split);
+      task.count++;
+      tasks.push(task);
+      tasks.push(new Task(TASK_NODE, child));
+      return;
+    }
+    for (let i = 0; i < task.pcs.length; i++) this.prog[task.pcs[i]].y = this.prog.length;
   }
 
   compileChar(c: i32): void {
@@ -255,30 +320,22 @@ export class Compiler {
     }
     for (let i = 0; i < jumps.length; i++) this.prog[jumps[i]].x = this.prog.length;
   }
+}
 
-  compileRepeat(node: Node): void {
-    const child = node.children[0];
-    for (let i = 0; i < node.min; i++) this.compile(child);
-    if (node.max < 0) {
-      // x*: L: split body, out; body; jmp L
-      const split = this.emit(new Inst(OP_SPLIT));
-      this.prog[split].x = this.prog.length;
-      this.compile(child);
-      this.emit(new Inst(OP_JMP, split));
-      this.prog[split].y = this.prog.length;
-      return;
-    }
-    // Up to max - min optional copies, nested: (x(x)?)?
-    const splits = new Array<i32>();
-    for (let i = node.min; i < node.max; i++) {
-      const split = this.emit(new Inst(OP_SPLIT));
-      this.prog[split].x = this.prog.length;
-      splits.push(split);
-      this.compile(child);
-      if (this.tooLarge) return;
-    }
-    for (let i = 0; i < splits.length; i++) this.prog[splits[i]].y = this.prog.length;
-  }
+const TASK_NODE: u8 = 0;
+const TASK_ALT_BRANCH: u8 = 1;
+const TASK_ALT_END: u8 = 2;
+const TASK_REPEAT: u8 = 3;
+const TASK_STAR_END: u8 = 4;
+
+/** Pending compile work: a node to compile, or the rest of an alternation or repetition. */
+class Task {
+  /** Branches or copies done. */
+  count: i32 = 0;
+  split: i32 = 0;
+  /** Jumps (alternation) or splits (bounded repetition) to patch at the end. */
+  pcs: i32[] = [];
+  constructor(public kind: u8, public node: Node) {}
 }
 
 /** An assertion as seen reading the text backwards. */

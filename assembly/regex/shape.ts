@@ -5,20 +5,33 @@ import { ASSERT_BEGIN_TEXT, ASSERT_END_TEXT, NODE_ALT, NODE_ASSERT, NODE_CHAR, N
 import { utf8Into } from "./program";
 
 /** Whether every match must start (first) or end (!first) at an edge of the text. */
-export function anchoredAt(node: Node, first: bool): bool {
-  switch (node.kind) {
-    case NODE_ASSERT: return node.c == (first ? ASSERT_BEGIN_TEXT : ASSERT_END_TEXT);
-    case NODE_ALT: {
-      for (let i = 0; i < node.children.length; i++) if (!anchoredAt(node.children[i], first)) return false;
-      return true;
+export function anchoredAt(root: Node, first: bool): bool {
+  // Every node on the work list must be anchored: all branches of an alternation, the first
+  // (last) item of a sequence, the body of a repetition that runs at least once.
+  const work: Node[] = [root];
+  while (work.length > 0) {
+    const node = work.pop();
+    switch (node.kind) {
+      case NODE_ASSERT:
+        if (node.c != (first ? ASSERT_BEGIN_TEXT : ASSERT_END_TEXT)) return false;
+        break;
+      case NODE_ALT:
+        for (let i = 0; i < node.children.length; i++) work.push(node.children[i]);
+        break;
+      case NODE_CONCAT: {
+        const n = node.children.length;
+        if (n == 0) return false;
+        work.push(node.children[first ? 0 : n - 1]);
+        break;
+      }
+      case NODE_REPEAT:
+        if (node.min < 1) return false;
+        work.push(node.children[0]);
+        break;
+      default: return false;
     }
-    case NODE_CONCAT: {
-      const n = node.children.length;
-      return n > 0 && anchoredAt(node.children[first ? 0 : n - 1], first);
-    }
-    case NODE_REPEAT: return node.min >= 1 && anchoredAt(node.children[0], first);
   }
-  return false;
+  return true;
 }
 
 /** The bytes every match starts with (literal characters at the front), possibly none. */
