@@ -49,6 +49,8 @@ export class HttpCallback {
 export class GrpcCallHandler {
   /** The call's token, once the host accepted it. */
   token: u32 = 0;
+  /** A unary call (grpcCall), not a stream. */
+  unary: bool = false;
 
   /** The context callbacks run as; null runs them as the root context. */
   constructor(public context: BaseContext | null = null) {}
@@ -60,7 +62,10 @@ export class GrpcCallHandler {
   }
 
   onInitialMetadata(count: u32): void {}
-  /** One response message (a unary call gets exactly one before a successful close). */
+  /**
+   * One response message. A unary call gets exactly one, then onClose(Ok): Envoy sends a
+   * successful unary call's response alone (no close follows it), and the SDK closes it.
+   */
   onMessage(message: ArrayBuffer): void {}
   onTrailingMetadata(count: u32): void {}
   /** The call ended; status Ok after a response, else the failure and its message. */
@@ -181,6 +186,7 @@ export class RootContext extends BaseContext {
       timeout_milliseconds, OUT_WORD);
     if (result == WasmResultValues.Ok) {
       handler.token = load<u32>(OUT_WORD);
+      handler.unary = true;
       grpcCalls.set(handler.token, handler);
     }
     return result;
@@ -322,7 +328,10 @@ export function dispatchGrpcInitialMetadata(token: u32, count: u32): void {
 
 export function dispatchGrpcMessage(token: u32, message: ArrayBuffer): void {
   const handler = grpcHandler(token);
-  if (handler !== null) handler.onMessage(message);
+  if (handler === null) return;
+  if (handler.unary) grpcCalls.delete(token);
+  handler.onMessage(message);
+  if (handler.unary) handler.onClose(GrpcStatusValues.Ok, "");
 }
 
 export function dispatchGrpcTrailingMetadata(token: u32, count: u32): void {

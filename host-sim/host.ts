@@ -493,26 +493,37 @@ export class Host implements HostServices, StreamHost, PluginHost {
     return { result: WasmResult.Ok, token };
   }
 
+  /**
+   * Ends a call. A unary call ends as Envoy ends it (measured on 1.40): at the plugin's root
+   * context, the response alone on success (no metadata callbacks, no close), or the close with
+   * the status on failure. A stream ends with its trailing metadata and the close.
+   */
   private settleGrpc(pending: PendingCallout, reply: GrpcReply, outcome: string): void {
     if (!this.finish(pending, outcome)) return;
-    const { vm, contextId } = pending;
+    const { vm } = pending;
     const token = pending.record.token;
     const status = reply.status ?? 0;
-    const deliver = (name: string, data: typeof vm.callbackData, ...args: number[]) => {
+    const deliver = (name: string, contextId: number, data: typeof vm.callbackData, ...args: number[]) => {
       vm.callbackData = data;
       try { vm.call(name, contextId, contextId, token, ...args); } finally { vm.callbackData = {}; }
     };
-    if (reply.initialMetadata?.length) {
-      deliver('proxy_on_grpc_receive_initial_metadata', { kind: 'grpc', headers: reply.initialMetadata }, reply.initialMetadata.length);
-    }
-    if (status === 0 && reply.response) {
-      deliver('proxy_on_grpc_receive', { kind: 'grpc', body: reply.response }, reply.response.length);
+    if (pending.record.kind === 'grpc') {
+      const caller = vm.contexts.get(pending.contextId);
+      const root = caller?.kind === 'stream' ? caller.rootContextId : pending.contextId;
+      if (status === 0) {
+        const body = reply.response ?? new Uint8Array(0);
+        deliver('proxy_on_grpc_receive', root, { kind: 'grpc', body }, body.length);
+        return;
+      }
+      vm.lastStatus = { code: status, message: reply.message ?? '' };
+      deliver('proxy_on_grpc_close', root, { kind: 'grpc' }, status);
+      return;
     }
     if (reply.trailingMetadata?.length) {
-      deliver('proxy_on_grpc_receive_trailing_metadata', { kind: 'grpc', trailers: reply.trailingMetadata }, reply.trailingMetadata.length);
+      deliver('proxy_on_grpc_receive_trailing_metadata', pending.contextId, { kind: 'grpc', trailers: reply.trailingMetadata }, reply.trailingMetadata.length);
     }
     vm.lastStatus = { code: status, message: reply.message ?? '' };
-    deliver('proxy_on_grpc_close', { kind: 'grpc' }, status);
+    deliver('proxy_on_grpc_close', pending.contextId, { kind: 'grpc' }, status);
   }
 
   grpcStream(vm: WasmVm, contextId: number, request: GrpcCallRequest): { result: number; token?: number } {

@@ -45,7 +45,8 @@ export class RlsResponse {
   valid: bool = true;
 }
 
-const UNIT_SECONDS: i64[] = [0, 1, 60, 3600, 86400, 30 * 86400, 365 * 86400];
+// RateLimitResponse.RateLimit.Unit: UNKNOWN, SECOND, MINUTE, HOUR, DAY, MONTH, YEAR, WEEK.
+const UNIT_SECONDS: i64[] = [0, 1, 60, 3600, 86400, 30 * 86400, 365 * 86400, 7 * 86400];
 
 function header(r: ProtoReader): HeaderPair {
   let key = "";

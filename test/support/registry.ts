@@ -4,9 +4,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSign, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, listening } from './ports.js';
 
 export interface TestRegistry {
   /** host:port */
@@ -18,17 +18,6 @@ export interface TestRegistry {
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 export const hasRegistry = () => existsSync(REGISTRY_BINARY);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * A token service as Docker Hub and GHCR run one: it checks Basic credentials and answers with a
@@ -90,11 +79,7 @@ export async function startRegistry(options: { user?: string; password?: string;
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    });
-    if (up) break;
+    if (await listening(port)) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`docker-registry did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }

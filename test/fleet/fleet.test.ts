@@ -1,0 +1,106 @@
+// Fleet quotas for real: Redis, envoyproxy/ratelimit holding the limits `wfk ratelimit-config`
+// generates, and two Envoys (2 workers each) running rate-quota in global mode from the shipped
+// bootstrap. `npm run test:fleet` runs this file and ends with the main case's tally.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { envoyMissingReason } from '../../cli/envoy/process.js';
+import { BUILD_DIR } from '../support/compile.js';
+import { FLEET_REPORT, counter, header, roomInWindow, shippedConfiguration, spread, startFleet, type Fleet } from './fleet.js';
+import { fleetMissingReason } from './services.js';
+
+let fleet: Fleet | undefined;
+afterEach(async () => { await fleet?.close(); fleet = undefined; });
+
+const statuses = (rs: { status: number }[]) => rs.map((r) => r.status);
+const count = (rs: { status: number }[], status: number) => rs.filter((r) => r.status === status).length;
+
+/** The shipped configuration with a small limit, for the fault cases. */
+function smallQuota(limit: number, service: Record<string, unknown> = {}) {
+  const config = shippedConfiguration();
+  config.quotas[0].max_amount = limit;
+  Object.assign(config.rate_limit_service, service);
+  return config;
+}
+
+/** Sends one request at a time until `want` comes back (the service catching up), or fails. */
+async function until(f: Fleet, user: string, want: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    [{ status: last }] = await spread(f, 1, { 'x-user-id': user }, 1);
+    if (last === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${want} within ${timeoutMs} ms (last: ${last})`);
+}
+
+describe.skipIf(fleetMissingReason() !== undefined || envoyMissingReason() !== undefined)('fleet: rate-quota in global mode', () => {
+  it('admits exactly the limit per window across two Envoys, with the service\'s headers and retry-after', async () => {
+    const config = shippedConfiguration();
+    // The shipped 25ms timeout is for production; a loaded CI machine must not turn the main
+    // case into the failure-mode path (the timeout path has its own case below).
+    config.rate_limit_service.timeout = '1s';
+    const limit: number = config.quotas[0].max_amount;
+    fleet = await startFleet(config, 2);
+    await roomInWindow(60, 20);
+    const rs = await spread(fleet, limit + 60, { 'x-user-id': 'fleet-user' });
+    const admitted = count(rs, 200);
+    mkdirSync(BUILD_DIR, { recursive: true });
+    writeFileSync(FLEET_REPORT, JSON.stringify({ admitted, limit, envoys: fleet.envoys.length }));
+    expect(admitted, statuses(rs).join(',')).toBe(limit);
+    expect(count(rs, 429)).toBe(60);
+    expect(fleet.upstreamSaw.filter((h) => h['x-user-id'] === 'fleet-user')).toHaveLength(limit);
+    for (const r of rs) {
+      expect(header(r, 'x-ratelimit-limit')).toBe(`${limit}, ${limit};w=60`);
+      // The service's own headers (LIMIT_RESPONSE_HEADERS_ENABLED) reach the client.
+      expect(header(r, 'ratelimit-limit')).toBe(String(limit));
+      if (r.status === 429) {
+        const retry = Number(header(r, 'retry-after'));
+        expect(retry).toBeGreaterThan(0);
+        expect(retry).toBeLessThanOrEqual(60);
+      }
+    }
+    expect(await counter(fleet, 'rate_quota.per_user.allowed')).toBe(limit);
+    expect(await counter(fleet, 'rate_quota.per_user.denied')).toBe(60);
+    expect(await counter(fleet, 'rate_quota.rate_limit_service_errors')).toBe(0);
+  }, 120_000);
+
+  it('lets requests pass when the service is down or hangs (failure_mode_deny: false), counts it, and limits again when it is back', async () => {
+    fleet = await startFleet(smallQuota(3), 2);
+    await roomInWindow(60, 30);
+    expect(statuses(await spread(fleet, 5, { 'x-user-id': 'u-down' }, 1))).toEqual([200, 200, 200, 429, 429]);
+    await fleet.service.stop();
+    expect(statuses(await spread(fleet, 4, { 'x-user-id': 'u-down' }))).toEqual([200, 200, 200, 200]);
+    expect(await counter(fleet, 'rate_quota.rate_limit_service_errors')).toBe(4);
+    await fleet.service.start();
+    await until(fleet, 'u-down', 429);
+    // A service that accepts connections but never answers: the 25ms timeout decides.
+    fleet.service.pause();
+    const started = Date.now();
+    expect(statuses(await spread(fleet, 4, { 'x-user-id': 'u-down' }))).toEqual([200, 200, 200, 200]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await counter(fleet, 'rate_quota.rate_limit_service_errors')).toBe(8);
+    fleet.service.resume();
+    await until(fleet, 'u-down', 429);
+  }, 120_000);
+
+  it('treats Redis going away as a service failure, and enforces again once Redis is back', async () => {
+    fleet = await startFleet(smallQuota(2), 2);
+    await roomInWindow(60, 30);
+    expect(statuses(await spread(fleet, 3, { 'x-user-id': 'u-redis' }, 1))).toEqual([200, 200, 429]);
+    await fleet.redis.stop();
+    expect(statuses(await spread(fleet, 3, { 'x-user-id': 'u-redis' }, 1))).toEqual([200, 200, 200]);
+    expect(await counter(fleet, 'rate_quota.rate_limit_service_errors')).toBeGreaterThanOrEqual(3);
+    await fleet.redis.start();
+    // A fresh Redis: the window counts from zero, then the limit holds again.
+    await until(fleet, 'u-redis', 429);
+  }, 120_000);
+
+  it('denies with status_on_error when the service fails and failure_mode_deny is true', async () => {
+    fleet = await startFleet(smallQuota(5, { failure_mode_deny: true, status_on_error: 503 }), 1);
+    expect(statuses(await spread(fleet, 2, { 'x-user-id': 'u-deny' }, 1))).toEqual([200, 200]);
+    await fleet.service.stop();
+    expect(statuses(await spread(fleet, 2, { 'x-user-id': 'u-deny' }, 1))).toEqual([503, 503]);
+    expect(await counter(fleet, 'rate_quota.rate_limit_service_errors')).toBe(2);
+  }, 120_000);
+});
