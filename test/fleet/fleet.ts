@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../cli/build.js';
 import { send, type ClientResponse } from '../../cli/envoy/client.js';
 import { EnvoyProcess } from '../../cli/envoy/process.js';
+import type { ClientTls } from '../../cli/envoy/pki.js';
 import { rateLimitConfig } from '../../cli/ratelimit-config.js';
 import { localize, readBootstrap } from '../envoy/bootstrap.js';
 import { freePort } from '../support/ports.js';
@@ -42,8 +43,11 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-/** Starts the fleet with `configuration` for the filter (and the service's limits from it). */
-export async function startFleet(configuration: Json, envoys = 2): Promise<Fleet> {
+/**
+ * Starts the fleet with `configuration` for the filter (and the service's limits from it);
+ * `adapt` may change the shipped bootstrap first (node metadata, an mTLS listener).
+ */
+export async function startFleet(configuration: Json, envoys = 2, adapt?: (bootstrap: Json) => void): Promise<Fleet> {
   const upstreamSaw: IncomingHttpHeaders[] = [];
   const upstream: Server = createServer((req, res) => { upstreamSaw.push(req.headers); res.end('ok'); });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -51,6 +55,7 @@ export async function startFleet(configuration: Json, envoys = 2): Promise<Fleet
   const service = await RateLimitService.start(redis, { [configuration.rate_limit_service.domain]: rateLimitConfig(configuration) });
   const bootstrap = readBootstrap(GLOBAL_BOOTSTRAP);
   pluginConfig(bootstrap).configuration.value = JSON.stringify(configuration);
+  adapt?.(bootstrap);
   const local = localize(bootstrap, { upstreams: { backend: (upstream.address() as AddressInfo).port, ratelimit: service.grpcPort }, fallbackPort: await freePort() });
   const started: EnvoyProcess[] = [];
   for (let i = 0; i < envoys; i++) started.push(await EnvoyProcess.start(local, { concurrency: 2 }));
@@ -65,14 +70,15 @@ export async function startFleet(configuration: Json, envoys = 2): Promise<Fleet
   };
 }
 
-/** Sends `count` requests round-robin over the fleet's Envoys, `parallel` at a time. */
-export async function spread(fleet: Fleet, count: number, headers: Record<string, string>, parallel = 8): Promise<ClientResponse[]> {
+/** Sends `count` requests round-robin over the fleet's Envoys, `parallel` at a time (over TLS with `tls`). */
+export async function spread(fleet: Fleet, count: number, headers: Record<string, string>, parallel = 8, tls?: ClientTls): Promise<ClientResponse[]> {
   const out: ClientResponse[] = new Array(count);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
       const envoy = fleet.envoys[i % fleet.envoys.length];
-      out[i] = await send(envoy.port, { method: 'GET', path: '/', authority: 'fleet', headers: Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)] as [string, Uint8Array]) });
+      const pairs = Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)] as [string, Uint8Array]);
+      out[i] = await send(envoy.port, { method: 'GET', path: '/', authority: 'fleet', headers: pairs }, 30_000, tls);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
