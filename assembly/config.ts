@@ -117,14 +117,10 @@ export class ConfigReader {
   }
 }
 
-/** "a" + "b" -> "a.b"; a numeric key becomes an index: "a[0]". */
-export function join(path: string, key: string): string {
+/** A field's path: "a" and "b" make "a.b"; at the top, just "b". */
+function join(path: string, key: string): string {
   if (path.length == 0) return key;
   return path + "." + key;
-}
-
-export function index(path: string, i: i32): string {
-  return path + "[" + i.toString() + "]";
 }
 
 function describe(value: JsonValue): string {

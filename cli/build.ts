@@ -25,9 +25,9 @@ export interface BuiltFilter {
   size: number;
 }
 
-export class BuildError extends Error {
-  override name = 'BuildError';
-}
+import { BuildError } from './errors.js';
+
+export { BuildError };
 
 function sourceCommit(): string {
   try {

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { checkModule, formatReport } from './check.js';
+import { BuildError, UsageError, WorkFailed } from './errors.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('wfk')
@@ -63,11 +64,12 @@ export async function main(argv: string[]): Promise<number> {
       body?: string; workers: number; count: number; upstream?: string; rootId?: string; json?: boolean }) => {
       const { runFilters, formatRun, RunError } = await import('./run.js');
       const { TargetError } = await import('./paths.js');
+      const { PluginLoadError } = await import('../host-sim/index.js');
       try {
         const result = await runFilters(targets, { ...options, configs: options.config });
         process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatRun(result)}\n`);
       } catch (e) {
-        if (e instanceof RunError || e instanceof TargetError || (e as Error).name === 'PluginLoadError') throw new UsageError((e as Error).message);
+        if (e instanceof RunError || e instanceof TargetError || e instanceof PluginLoadError) throw new UsageError((e as Error).message);
         throw e;
       }
     });
@@ -166,6 +168,10 @@ export async function main(argv: string[]): Promise<number> {
         }
       } else {
         documents = [envoyBootstrap({ filter, configuration, failOpen: options.failOpen })];
+        // Checked against Envoy's own API before it is printed.
+        const { validateBootstrap } = await import('./envoy-validate.js');
+        const problems = validateBootstrap(documents[0]);
+        if (problems.length > 0) throw new WorkFailed(`the bootstrap for ${filter} does not pass Envoy's API check:\n  ${problems.join('\n  ')}`);
       }
       if (options.json) process.stdout.write(`${JSON.stringify(documents.length === 1 ? documents[0] : documents, null, 2)}\n`);
       else {
@@ -287,10 +293,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof WorkFailed) return 1;
+    if (e instanceof WorkFailed) {
+      if (e.message) process.stderr.write(`wfk: ${e.message}\n`);
+      return 1;
+    }
     if (e instanceof UsageError) { process.stderr.write(`wfk: ${e.message}\n`); return 2; }
-    if ((e as Error).name === 'RegistryError') { process.stderr.write(`wfk: ${(e as Error).message}\n`); return 1; }
-    if ((e as Error).name === 'BuildError') { process.stderr.write(`wfk: build failed: ${(e as Error).message}\n`); return 1; }
+    if (e instanceof BuildError) { process.stderr.write(`wfk: build failed: ${e.message}\n`); return 1; }
     process.stderr.write(`wfk: ${(e as Error).message}\n`);
     return 1;
   }
@@ -323,9 +331,3 @@ function positiveInt(value: string, flag: string): number {
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1, got "${value}"`);
   return n;
 }
-
-/** The command ran and its answer is "no" (for example a module Envoy would refuse). */
-class WorkFailed extends Error {}
-
-/** The command line names something that cannot be used. */
-class UsageError extends Error {}

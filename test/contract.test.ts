@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../cli/build.js';
+import * as abi from '../host-sim/abi.js';
 import { CALLED_EXPORTS, HOST_IMPORTS } from '../host-sim/contract.js';
 import { hostFunctions } from '../host-sim/host-functions/index.js';
 import { wasiFunctions } from '../host-sim/host-functions/wasi.js';
@@ -11,7 +12,50 @@ import { Host } from '../host-sim/index.js';
 import type { WasmVm } from '../host-sim/vm.js';
 import { filterModule } from './support/modules.js';
 
+/** The contract's enums, by name (the JSON's keys carry notes after the name). */
+function contractEnums(): Record<string, Record<string, number>> {
+  const contract = JSON.parse(readFileSync(join(ROOT, 'host-sim', 'contract', 'proxy-wasm-host.json'), 'utf8')) as { enums: Record<string, Record<string, number>> };
+  const out: Record<string, Record<string, number>> = {};
+  for (const [key, values] of Object.entries(contract.enums)) {
+    out[key.split(' ')[0]] = values;
+    const alias = /a\.k\.a\. (\w+)/.exec(key);
+    if (alias) out[alias[1]] = values;
+  }
+  return out;
+}
+
+/** assembly/enums.ts's `export enum XValues { a = 0, ... }`, by X. */
+function sdkEnums(): Record<string, Record<string, number>> {
+  const text = readFileSync(join(ROOT, 'assembly', 'enums.ts'), 'utf8').replace(/\/\*\*[\s\S]*?\*\//g, '');
+  const out: Record<string, Record<string, number>> = {};
+  for (const m of text.matchAll(/export enum (\w+)Values \{([^}]*)\}/g)) {
+    out[m[1]] = Object.fromEntries([...m[2].matchAll(/(\w+) = (\d+)/g)].map(([, k, v]) => [k, Number(v)]));
+  }
+  return out;
+}
+
 describe('host contract', () => {
+  it('the SDK\'s and host-sim\'s ABI enums hold the contract\'s values', () => {
+    const contract = contractEnums();
+    const sdk = sdkEnums();
+    const hostSim: Record<string, Record<string, number>> = {
+      WasmResult: abi.WasmResult, HeaderMapType: abi.HeaderMapType, BufferType: abi.BufferType, FilterHeadersStatus: abi.FilterHeadersStatus,
+      FilterDataStatus: abi.FilterDataStatus, FilterTrailersStatus: abi.FilterTrailersStatus, StreamType: abi.StreamType, LogLevel: abi.LogLevel,
+      MetricType: abi.MetricType, GrpcStatus: abi.GrpcStatus,
+    };
+    expect(Object.keys(sdk).length).toBeGreaterThan(10);
+    const differ: string[] = [];
+    for (const [side, enums] of [['assembly/enums.ts', sdk], ['host-sim/abi.ts', hostSim]] as const) {
+      for (const [name, members] of Object.entries(enums)) {
+        if (!contract[name]) { differ.push(`${side}: ${name} is not in the contract`); continue; }
+        for (const [member, value] of Object.entries(members)) {
+          if (contract[name][member] !== value) differ.push(`${side}: ${name}.${member} = ${value}, the contract says ${contract[name][member]}`);
+        }
+      }
+    }
+    expect(differ).toEqual([]);
+  });
+
   const shared = join(ROOT, '..', 'shared', 'envoy-host', 'proxy-wasm-host.json');
   it.runIf(existsSync(shared))('the vendored copy equals ../shared/envoy-host/proxy-wasm-host.json', () => {
     expect(readFileSync(join(ROOT, 'host-sim', 'contract', 'proxy-wasm-host.json'), 'utf8')).toBe(readFileSync(shared, 'utf8'));

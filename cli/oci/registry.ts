@@ -9,9 +9,9 @@ import https from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export class RegistryError extends Error {
-  override name = 'RegistryError';
-}
+import { RegistryError } from '../errors.js';
+
+export { RegistryError };
 
 export interface Reference { registry: string; repository: string; tag?: string; digest?: string }
 

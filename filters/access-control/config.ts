@@ -1,10 +1,11 @@
 // The access-control configuration: policies in Istio AuthorizationPolicy's shape, checked
 // once at configure; every error names its field (and, in expressions, the position).
 import {
-  Cidr, ConfigReader, ESCAPED_SLASHES_UNESCAPE, HeaderPair, JsonValue, PEER_TRUST_MTLS, headerNameProblem, headerValueProblem, parseDuration, parsePathNormalization, parsePeerTrust,
+  Cidr, ConfigReader, HeaderPair, JsonValue, headerNameProblem, headerValueProblem, parseDuration, parsePathNormalization, parsePeerTrust,
 } from "../../assembly";
 import { Expr, parseExpression, usesCredentials } from "./expression";
 import { StringMatcher, parseMatcher } from "./matchers";
+import { ApiKeys, JwtSettings, KeySource, RequestSettings } from "./settings";
 
 export const ACTION_ALLOW: u8 = 0;
 export const ACTION_DENY: u8 = 1;
@@ -50,37 +51,14 @@ export class Policy {
   rules: Rule[] = [];
 }
 
-export class ApiKeys {
-  sources: KeySource[] = [];
-  hashes: string[] = [];
-  consumers: string[] = [];
-}
-
-export class KeySource {
-  constructor(public kind: string, public name: string) {}
-}
-
-export class JwtSettings {
-  /** Keys under jwt_authn's dynamic metadata that may hold the verified payload (its payload_in_metadata). */
-  metadataKeys: string[] = [];
-  /** A header holding the payload, trusted only with unsafe_trust_payload_header ("" when unused). */
-  payloadHeader: string = "";
-  clockSkewNs: i64 = 60_000_000_000;
-}
-
 export class Reply {
   status: u32 = 403;
   body: string = "RBAC: access denied";
   headers: HeaderPair[] = [];
 }
 
-export class AccessConfig {
+export class AccessConfig extends RequestSettings {
   policies: Policy[] = [];
-  principalSource: string[] = [];
-  peerTrust: u8 = PEER_TRUST_MTLS;
-  escapedSlashes: u8 = ESCAPED_SLASHES_UNESCAPE;
-  apiKeys: ApiKeys | null = null;
-  jwt: JwtSettings | null = null;
   denied: Reply = new Reply();
   unauthenticated: Reply = new Reply();
 }

@@ -4,7 +4,7 @@ import {
   dynamicMetadata, getHeader, getPropertyString, getPropertyInt64, get_current_time_nanoseconds, parseJson, parseXfcc, queryParameter,
   normalizePath, readPeerMetadata, sha256Hex, urlPathOf,
 } from "../../assembly";
-import { AccessConfig } from "./config";
+import { RequestSettings } from "./settings";
 
 /** Where Envoy's jwt_authn filter stores verified payloads (its payload_in_metadata). */
 const JWT_AUTHN_NAMESPACE = "envoy.filters.http.jwt_authn";
@@ -21,7 +21,7 @@ export class RequestView {
   /** Why an attribute could not be read (makes evaluation fail closed). */
   attributeProblem: string = "";
 
-  constructor(private config: AccessConfig, private peerCounters: PeerMetadataCounters) {}
+  constructor(private config: RequestSettings, private peerCounters: PeerMetadataCounters) {}
 
   /** A header's value; repeated headers are joined with ',' as Envoy's RBAC filter sees them. */
   header(name: string): string | null {
