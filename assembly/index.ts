@@ -8,8 +8,8 @@ export { log, logEnabled, logTrace, logDebug, logInfo, logWarn, logError, logCri
 export * from "./headers";
 export * from "./buffers";
 export * from "./properties";
-export * from "./shared_data";
-export * from "./shared_queue";
+export * from "./shared-data";
+export * from "./shared-queue";
 export * from "./metrics";
 export * from "./time";
 export * from "./stream";

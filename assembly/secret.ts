@@ -2,7 +2,7 @@
 // cryptographic generator (WASI random_get) and kept in shared data, so keyed hashes agree
 // across workers while clients cannot predict them.
 import { randomBytes } from "./time";
-import { getSharedData, setSharedData } from "./shared_data";
+import { getSharedData, setSharedData } from "./shared-data";
 
 /**
  * The secret stored under `name`, created with `length` random bytes if absent. Create it in

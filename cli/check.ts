@@ -20,10 +20,6 @@ export interface CheckReport {
   module?: ModuleInfo;
 }
 
-const START_FUNCTIONS: Record<string, string> = {
-  _initialize: 'void()', _start: 'void()', main: 'i32(i32, i32)', __main_void: 'i32()',
-};
-
 /** Checks a module's bytes against Envoy's host; `errors` empty means Envoy would load it. */
 export function checkModule(bytes: Uint8Array): CheckReport {
   const report: CheckReport = { errors: [], warnings: [] };
@@ -99,14 +95,9 @@ export function checkModule(bytes: Uint8Array): CheckReport {
     for (const exp of info.exports) {
       if (exp.kind !== 'func') continue;
       const expected = expectedExport(abi, exp.name);
-      const startSignature = START_FUNCTIONS[exp.name];
       if (expected && expected.type && !sameType(exp.type, expected.type)) {
         error({ rule: 'export-signature', subject: exp.name,
           message: `${exp.name} is exported as ${formatWasmType(exp.type!)}, Envoy calls it as ${formatWasmType(expected.type)} under ABI ${abi}`,
-          envoySays: `Bad function signature for: ${exp.name}` });
-      } else if (startSignature && formatWasmType(exp.type!) !== startSignature) {
-        error({ rule: 'export-signature', subject: exp.name,
-          message: `${exp.name} is exported as ${formatWasmType(exp.type!)}, Envoy calls it as ${startSignature}`,
           envoySays: `Bad function signature for: ${exp.name}` });
       }
     }

@@ -1,7 +1,7 @@
 import { WasmResult } from '../abi.js';
 import { decodePairs } from '../pairs.js';
 import type { WasmVm } from '../vm.js';
-import type { HostServices } from './services.js';
+import type { HostServices } from './host-services.js';
 
 export function calloutFunctions(vm: WasmVm, services: HostServices) {
   // cpp-host runs every callout on the root context of the calling context: the response

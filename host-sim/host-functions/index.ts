@@ -8,12 +8,13 @@ import { calloutFunctions } from './callouts.js';
 import { headerFunctions } from './headers.js';
 import { loggingFunctions } from './logging.js';
 import { propertyFunctions } from './properties.js';
-import type { HostServices } from './services.js';
-import { metricFunctions, sharedDataFunctions, sharedQueueFunctions } from './shared.js';
+import type { HostServices } from './host-services.js';
+import { metricFunctions } from './metrics.js';
+import { sharedDataFunctions, sharedQueueFunctions } from './shared-data.js';
 import { streamControlFunctions } from './stream-control.js';
 import { wasiFunctions } from './wasi.js';
 
-export type { HostServices, HttpCallRequest, GrpcCallRequest } from './services.js';
+export type { HostServices, HttpCallRequest, GrpcCallRequest } from './host-services.js';
 
 /** A module Envoy would not link; the message is Envoy's wording. */
 export class LinkError extends Error {}

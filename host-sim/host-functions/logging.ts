@@ -1,6 +1,6 @@
 import { LOG_LEVEL_NAMES, WasmResult } from '../abi.js';
 import type { WasmVm } from '../vm.js';
-import type { HostServices } from './services.js';
+import type { HostServices } from './host-services.js';
 
 export function loggingFunctions(vm: WasmVm, services: HostServices) {
   return {

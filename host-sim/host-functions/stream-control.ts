@@ -1,7 +1,7 @@
 import { StreamType, WasmResult } from '../abi.js';
 import { decodePairs } from '../pairs.js';
 import type { WasmVm } from '../vm.js';
-import type { HostServices } from './services.js';
+import type { HostServices } from './host-services.js';
 
 /** Continue, close, local replies, timers, time, effective context: the stream and VM controls. */
 export function streamControlFunctions(vm: WasmVm, services: HostServices) {

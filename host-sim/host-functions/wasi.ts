@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { WasiErrno } from '../abi.js';
 import type { WasmVm } from '../vm.js';
-import type { HostServices } from './services.js';
+import type { HostServices } from './host-services.js';
 
 const RANDOM_GET_MAX = 65536;
 
