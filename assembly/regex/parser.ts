@@ -1,5 +1,8 @@
 // RE2's syntax to a tree. Classes are resolved here to sets of code points, with (?i) folding
 // and negation applied in RE2's order; the compiler only sees literals, sets and structure.
+// One file for the whole grammar (longer than the kit's other modules): its rules refer to each
+// other, and RE2's corner cases (where a "{" is literal, how \Q...\E meets a repetition) read
+// best side by side.
 import { MAX_RUNE, RangeSet } from "./ranges";
 import { addFolded, unicodeGroup } from "./unicode";
 
