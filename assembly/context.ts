@@ -1,12 +1,12 @@
+import { grpcCalls, httpCalls } from "./internal/callouts";
 import { proxy_done, proxy_get_status, proxy_grpc_call, proxy_grpc_cancel, proxy_grpc_close, proxy_grpc_send, proxy_grpc_stream,
   proxy_http_call, proxy_set_effective_context } from "./internal/imports";
 import { OUT_PTR, OUT_SIZE, OUT_WORD, resetReturned, takeReturnedString } from "./internal/memory";
 import { encode3, aPtr, aLen, bPtr, bLen, cPtr, cLen } from "./internal/utf8";
 import {
   FilterDataStatusValues, FilterHeadersStatusValues, FilterMetadataStatusValues, FilterStatusValues,
-  FilterTrailersStatusValues, GrpcStatusValues, LogLevelValues, PeerTypeValues, WasmResultValues,
+  FilterTrailersStatusValues, GrpcStatusValues, PeerTypeValues, WasmResultValues,
 } from "./enums";
-import { log } from "./log";
 import { Headers, serializeHeaders } from "./pairs";
 import { continue_request, continue_response } from "./stream";
 import { set_tick_period_milliseconds } from "./time";
@@ -101,10 +101,6 @@ export function get_status(): StatusResult {
 export class GrpcStreamResult {
   constructor(public result: WasmResultValues, public stream: GrpcStream | null) {}
 }
-
-/** Callouts waiting for their response, by token (tokens are unique per VM). */
-const httpCalls = new Map<u32, HttpCallback>();
-const grpcCalls = new Map<u32, GrpcCallHandler>();
 
 /**
  * One per plugin configuration (Envoy's root_id) in each VM: holds configuration and state
@@ -236,112 +232,4 @@ export class Context extends BaseContext {
   onUpstreamConnectionClose(peer: PeerTypeValues): void {}
 }
 
-// ---- Context registry: the SDK side of context ids -------------------------------------------
-
 export type RootContextFactory = (context_id: u32) => RootContext;
-
-const rootFactories = new Map<string, RootContextFactory>();
-const contexts = new Map<u32, BaseContext>();
-
-/**
- * Makes `factory` create the root context for plugins whose Envoy `root_id` is `name`.
- * A module may register several; with one registered, a plugin without root_id uses it.
- */
-export function registerRootContext(factory: RootContextFactory, name: string): void {
-  rootFactories.set(name, factory);
-}
-
-/** A root context that rejects its configuration: used when no factory matches the root_id. */
-class UnregisteredRootContext extends RootContext {
-  constructor(context_id: u32, private rootId: string) { super(context_id); }
-  onConfigure(configuration_size: u32): bool {
-    log(LogLevelValues.critical, "no root context registered for root_id \"" + this.rootId + "\"; registered: " +
-      rootFactories.keys().join(", "));
-    return false;
-  }
-}
-
-export function createRootContext(context_id: u32, root_id: string): void {
-  let root: RootContext;
-  if (rootFactories.has(root_id)) {
-    root = rootFactories.get(root_id)(context_id);
-  } else if (root_id.length == 0 && rootFactories.size == 1) {
-    root = rootFactories.values()[0](context_id);
-  } else {
-    root = new UnregisteredRootContext(context_id, root_id);
-  }
-  root.context_id = context_id;
-  contexts.set(context_id, root);
-}
-
-export function createStreamContext(context_id: u32, root_context_id: u32): void {
-  const root = getRootContext(root_context_id);
-  const context = root.createContext(context_id);
-  context.context_id = context_id;
-  contexts.set(context_id, context);
-}
-
-export function getBaseContext(context_id: u32): BaseContext {
-  return contexts.get(context_id);
-}
-
-export function getRootContext(context_id: u32): RootContext {
-  return changetype<RootContext>(contexts.get(context_id));
-}
-
-export function getContext(context_id: u32): Context {
-  return changetype<Context>(contexts.get(context_id));
-}
-
-export function deleteContext(context_id: u32): void {
-  contexts.delete(context_id);
-}
-
-// ---- Callout responses --------------------------------------------------------------------------
-
-export function dispatchHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
-  if (!httpCalls.has(token)) {
-    log(LogLevelValues.warn, "http call response for unknown token " + token.toString());
-    return;
-  }
-  const callback = httpCalls.get(token);
-  httpCalls.delete(token);
-  proxy_set_effective_context(callback.origin_context.context_id);
-  callback.cb(callback.origin_context, headers, body_size, trailers);
-}
-
-function grpcHandler(token: u32): GrpcCallHandler | null {
-  if (!grpcCalls.has(token)) {
-    log(LogLevelValues.warn, "gRPC event for unknown token " + token.toString());
-    return null;
-  }
-  const handler = grpcCalls.get(token);
-  const context = handler.context;
-  if (context !== null) proxy_set_effective_context(context.context_id);
-  return handler;
-}
-
-export function dispatchGrpcInitialMetadata(token: u32, count: u32): void {
-  const handler = grpcHandler(token);
-  if (handler !== null) handler.onInitialMetadata(count);
-}
-
-export function dispatchGrpcMessage(token: u32, message: ArrayBuffer): void {
-  const handler = grpcHandler(token);
-  if (handler === null) return;
-  if (handler.unary) grpcCalls.delete(token);
-  handler.onMessage(message);
-  if (handler.unary) handler.onClose(GrpcStatusValues.Ok, "");
-}
-
-export function dispatchGrpcTrailingMetadata(token: u32, count: u32): void {
-  const handler = grpcHandler(token);
-  if (handler !== null) handler.onTrailingMetadata(count);
-}
-
-export function dispatchGrpcClose(token: u32, status: u32): void {
-  const handler = grpcHandler(token);
-  if (handler === null) return;
-  grpcCalls.delete(token);
-  handler.onClose(<GrpcStatusValues>status, get_status().message);
-}

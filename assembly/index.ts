@@ -30,9 +30,10 @@ export * from "./path";
 export * from "./secret";
 export * from "./http";
 export {
-  BaseContext, RootContext, Context, registerRootContext, RootContextFactory,
+  BaseContext, RootContext, Context, RootContextFactory,
   HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult, StatusResult, get_status,
 } from "./context";
+export { registerRootContext } from "./internal/registry";
 
 import { proxy_set_effective_context as setEffective, proxy_done } from "./internal/imports";
 import { WasmResultValues } from "./enums";

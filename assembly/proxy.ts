@@ -3,10 +3,9 @@
 import "./internal/abort";
 import { hostAlloc } from "./internal/memory";
 import {
-  createRootContext, createStreamContext, deleteContext, getBaseContext, getContext, getRootContext,
-  dispatchGrpcClose, dispatchGrpcInitialMetadata, dispatchGrpcMessage, dispatchGrpcTrailingMetadata,
-  dispatchHttpCallResponse,
-} from "./context";
+  dispatchGrpcClose, dispatchGrpcInitialMetadata, dispatchGrpcMessage, dispatchGrpcTrailingMetadata, dispatchHttpCallResponse,
+} from "./internal/callouts";
+import { createRootContext, createStreamContext, deleteContext, getBaseContext, getContext, getRootContext } from "./internal/registry";
 import { BufferTypeValues } from "./enums";
 import { get_buffer_bytes } from "./buffers";
 import { getPropertyString } from "./properties";
