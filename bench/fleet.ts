@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../cli/build.js';
 import { EnvoyProcess, envoyMissingReason } from '../cli/envoy/process.js';
-import { localize, readBootstrap } from '../test/envoy/bootstrap.js';
+import { localize, readBootstrap, wasmPlugin } from '../test/envoy/bootstrap.js';
 import { shippedConfiguration, startFleet } from '../test/fleet/fleet.js';
 import { fleetMissingReason } from '../test/fleet/services.js';
 import { freePort } from '../test/support/ports.js';
@@ -50,12 +50,11 @@ const backend = (upstream.address() as AddressInfo).port;
 const roomy = { max_amount: 1_000_000_000, valid_duration: '1h' };
 const localBootstrap = readBootstrap(join(ROOT, 'envoy-configs', 'rate-quota.yaml'));
 const filters: Json[] = localBootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
-const plugin = filters.find((f) => f.typed_config?.config?.name === 'rate-quota')!;
-plugin.typed_config.config.configuration.value = JSON.stringify({
+wasmPlugin(localBootstrap, 'rate-quota').configuration.value = JSON.stringify({
   dimensions: { user: { header: 'x-user-id' } }, quotas: [{ name: 'per_user', dimensions: ['user'], ...roomy }],
 });
 const bare = structuredClone(localBootstrap);
-bare.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters = filters.filter((f) => f !== plugin);
+bare.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters = filters.filter((f) => f.typed_config?.config?.name !== 'rate-quota');
 
 const where = { upstreams: { backend }, fallbackPort: await freePort() };
 const noFilter = await EnvoyProcess.start(localize(bare, where), { concurrency: 2 });

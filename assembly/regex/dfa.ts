@@ -44,7 +44,8 @@ export class Dfa {
   private keyUnits: i32 = 0;
   private table: i32[] = [];
   private endMatch: i8[] = [];
-  private startState: i32 = -1;
+  /** Start states by flags, -1 until built. */
+  private readonly startStates: StaticArray<i32> = noStates();
   // Work space for building a transition, sized by the program.
   private readonly seen: StaticArray<i32>;
   private readonly added: StaticArray<i32>;
@@ -120,10 +121,15 @@ export class Dfa {
     return s;
   }
 
+  /** The state before the first byte, by what came before it (-1: the start of the text). */
   private start(before: i32): i32 {
-    if (before >= 0) return this.intern(String.fromCharCode(flagsAfter(before)) + String.fromCharCode(0));
-    if (this.startState < 0) this.startState = this.intern(String.fromCharCode(AT_START) + String.fromCharCode(0));
-    return this.startState;
+    const flags = before < 0 ? AT_START : flagsAfter(before);
+    let s = unchecked(this.startStates[flags]);
+    if (s < 0) {
+      s = this.intern(String.fromCharCode(flags) + String.fromCharCode(0));
+      unchecked(this.startStates[flags] = s);
+    }
+    return s;
   }
 
   private matchesAtEnd(s: i32): bool {
@@ -217,7 +223,7 @@ export class Dfa {
     this.table.length = 0;
     this.endMatch.length = 0;
     this.keyUnits = 0;
-    this.startState = -1;
+    for (let i = 0; i < this.startStates.length; i++) this.startStates[i] = -1;
   }
 
   private intern(key: string): i32 {
@@ -230,6 +236,12 @@ export class Dfa {
     this.endMatch.push(-1);
     return id;
   }
+}
+
+function noStates(): StaticArray<i32> {
+  const states = new StaticArray<i32>((AT_START | AFTER_WORD | AFTER_NEWLINE) + 1);
+  for (let i = 0; i < states.length; i++) states[i] = -1;
+  return states;
 }
 
 function flagsAfter(b: i32): i32 {

@@ -41,13 +41,16 @@ export class Regex {
   private readonly startAnchored: bool;
   private readonly endAnchored: bool;
   private readonly prefix: StaticArray<u8>;
+  /** Kept only for a pattern searched backwards, whose reversed program is built on first use. */
+  private readonly tree: Node | null;
 
-  private constructor(readonly pattern: string, private readonly prog: Inst[], private readonly tree: Node, private readonly latin1: bool,
+  private constructor(readonly pattern: string, private readonly prog: Inst[], tree: Node, private readonly latin1: bool,
     /** The compiled program's size, counted as RE2 counts (one per instruction and byte range). */
     readonly programSize: i32) {
     this.startAnchored = anchoredAt(tree, true);
     this.endAnchored = anchoredAt(tree, false);
     this.prefix = StaticArray.fromArray<u8>(literalPrefix(tree, latin1));
+    this.tree = this.endAnchored && !this.startAnchored ? tree : null;
   }
 
   /** Compiles `pattern`; the error names what is wrong and its position (0-based). */
@@ -120,7 +123,7 @@ export class Regex {
   private reversed(): Dfa {
     if (this.backwards === null) {
       const compiler = new Compiler(this.latin1, true);
-      compiler.compile(this.tree);
+      compiler.compile(this.tree!);
       compiler.emit(new Inst(OP_MATCH));
       this.backwards = new Dfa(compiler.prog, MODE_PREFIX);
     }

@@ -91,6 +91,11 @@ function addUtf8Range(root: TrieNode, lo: i32, hi: i32, stack: i32[], seq: Stati
   }
 }
 
+/** How many bytes `c` takes in the text: one in Latin-1, its UTF-8 length otherwise. */
+export function encodedLength(c: i32, latin1: bool): i32 {
+  return latin1 || c < 0x80 ? 1 : c <= 0x7ff ? 2 : c <= 0xffff ? 3 : 4;
+}
+
 /** Writes the n-byte UTF-8 encoding of c into every other slot of seq, from `at`. */
 export function utf8Into(seq: StaticArray<i32>, at: i32, c: i32, n: i32): void {
   if (n == 1) { seq[at] = c; return; }
@@ -276,7 +281,7 @@ export class Compiler {
   }
 
   compileChar(c: i32): void {
-    const n = this.latin1 || c < 0x80 ? 1 : c <= 0x7ff ? 2 : c <= 0xffff ? 3 : 4;
+    const n = encodedLength(c, this.latin1);
     const enc = new StaticArray<i32>(8);
     utf8Into(enc, 0, c, n);
     for (let i = 0; i < n; i++) {

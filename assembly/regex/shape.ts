@@ -2,7 +2,7 @@
 // needs to be tried there, one anchored at the end is searched backwards from the end, and a
 // pattern that starts with literal text cannot match before that text occurs.
 import { ASSERT_BEGIN_TEXT, ASSERT_END_TEXT, NODE_ALT, NODE_ASSERT, NODE_CHAR, NODE_CONCAT, NODE_REPEAT, Node } from "./parser";
-import { utf8Into } from "./program";
+import { encodedLength, utf8Into } from "./program";
 
 /** Whether every match must start (first) or end (!first) at an edge of the text. */
 export function anchoredAt(root: Node, first: bool): bool {
@@ -41,7 +41,7 @@ export function literalPrefix(node: Node, latin1: bool): u8[] {
   const enc = new StaticArray<i32>(8);
   for (let i = 0; i < items.length && items[i].kind == NODE_CHAR; i++) {
     const c = items[i].c;
-    const n = latin1 || c < 0x80 ? 1 : c <= 0x7ff ? 2 : c <= 0xffff ? 3 : 4;
+    const n = encodedLength(c, latin1);
     utf8Into(enc, 0, c, n);
     for (let k = 0; k < n; k++) out.push(<u8>enc[k * 2]);
   }

@@ -117,7 +117,7 @@ export class EnvoyProcess {
     return res.text();
   }
 
-  /** Custom (wasm) metrics from /stats, by name (Envoy strips the wasmcustom. prefix there). */
+  /** Stats whose names match the regex `filter`, by name (wasm metrics keep their wasmcustom. prefix). */
   async stats(filter = ''): Promise<Map<string, number>> {
     const text = await this.admin(`/stats?filter=${encodeURIComponent(filter)}`);
     const out = new Map<string, number>();
@@ -128,6 +128,12 @@ export class EnvoyProcess {
       if (Number.isFinite(value)) out.set(line.slice(0, colon), value);
     }
     return out;
+  }
+
+  /** A filter's counter or gauge (`wasmcustom.<name>` in /stats), 0 when not defined yet. */
+  async counter(name: string): Promise<number> {
+    const stat = `wasmcustom.${name}`;
+    return (await this.stats(`^${stat.replace(/\./g, '\\.')}$`)).get(stat) ?? 0;
   }
 
   /** Waits until no downstream request is active (on_log and on_done have run). */

@@ -39,6 +39,12 @@ function* wasmFilters(bootstrap: Json): Generator<Json> {
   }
 }
 
+/** The `config` of the wasm filter named `name` (its configuration, vm_config, ...). */
+export function wasmPlugin(bootstrap: Json, name: string): Json {
+  for (const config of wasmFilters(bootstrap)) if (config.name === name) return config;
+  throw new Error(`the bootstrap mounts no wasm filter named ${name}`);
+}
+
 /** A copy of `bootstrap` that runs here: admin and listeners on 127.0.0.1 port 0, local modules, loopback upstreams. */
 export function localize(bootstrap: Json, where: Localization): Json {
   const copy: Json = structuredClone(bootstrap);

@@ -10,7 +10,7 @@ import { send, type ClientResponse } from '../../cli/envoy/client.js';
 import { EnvoyProcess } from '../../cli/envoy/process.js';
 import type { ClientTls } from '../../cli/envoy/pki.js';
 import { rateLimitConfig } from '../../cli/ratelimit-config.js';
-import { localize, readBootstrap } from '../envoy/bootstrap.js';
+import { localize, readBootstrap, wasmPlugin } from '../envoy/bootstrap.js';
 import { freePort } from '../support/ports.js';
 import { RateLimitService, Redis } from './services.js';
 
@@ -22,16 +22,7 @@ export const FLEET_REPORT = join(ROOT, 'test', '.build', 'fleet-report.json');
 
 /** The rate-quota configuration the shipped global bootstrap carries. */
 export function shippedConfiguration(): Json {
-  return JSON.parse(pluginConfig(readBootstrap(GLOBAL_BOOTSTRAP)).configuration.value);
-}
-
-function pluginConfig(bootstrap: Json): Json {
-  for (const listener of bootstrap.static_resources.listeners) {
-    for (const filter of listener.filter_chains[0].filters[0].typed_config.http_filters) {
-      if (filter.typed_config?.config?.name === 'rate-quota') return filter.typed_config.config;
-    }
-  }
-  throw new Error(`${GLOBAL_BOOTSTRAP} mounts no rate-quota filter`);
+  return JSON.parse(wasmPlugin(readBootstrap(GLOBAL_BOOTSTRAP), 'rate-quota').configuration.value);
 }
 
 export interface Fleet {
@@ -54,7 +45,7 @@ export async function startFleet(configuration: Json, envoys = 2, adapt?: (boots
   const redis = await Redis.start();
   const service = await RateLimitService.start(redis, { [configuration.rate_limit_service.domain]: rateLimitConfig(configuration) });
   const bootstrap = readBootstrap(GLOBAL_BOOTSTRAP);
-  pluginConfig(bootstrap).configuration.value = JSON.stringify(configuration);
+  wasmPlugin(bootstrap, 'rate-quota').configuration.value = JSON.stringify(configuration);
   adapt?.(bootstrap);
   const local = localize(bootstrap, { upstreams: { backend: (upstream.address() as AddressInfo).port, ratelimit: service.grpcPort }, fallbackPort: await freePort() });
   const started: EnvoyProcess[] = [];
@@ -99,6 +90,6 @@ export async function roomInWindow(windowSeconds: number, seconds: number): Prom
 /** The sum of a filter's counter (wasmcustom.<name> in Envoy's stats) over the fleet's Envoys. */
 export async function counter(fleet: Fleet, name: string): Promise<number> {
   let total = 0;
-  for (const e of fleet.envoys) total += (await e.stats(`^wasmcustom\\.${name.replace(/\./g, '\\.')}$`)).get(`wasmcustom.${name}`) ?? 0;
+  for (const e of fleet.envoys) total += await e.counter(name);
   return total;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../cli/build.js';
 import { EnvoyProcess, envoyMissingReason } from '../../cli/envoy/process.js';
-import { localize, readBootstrap } from '../envoy/bootstrap.js';
+import { localize, readBootstrap, wasmPlugin } from '../envoy/bootstrap.js';
 import { freePort } from '../support/ports.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -18,17 +18,11 @@ const started: EnvoyProcess[] = [];
 
 async function envoyWith(configuration: Json): Promise<EnvoyProcess> {
   const bootstrap = readBootstrap(join(ROOT, 'envoy-configs', 'rate-quota.yaml'));
-  for (const f of bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters) {
-    if (f.typed_config?.config?.name === 'rate-quota') f.typed_config.config.configuration.value = JSON.stringify(configuration);
-  }
+  wasmPlugin(bootstrap, 'rate-quota').configuration.value = JSON.stringify(configuration);
   const local = localize(bootstrap, { upstreams: { backend: (upstream.address() as AddressInfo).port }, fallbackPort: await freePort() });
   const envoy = await EnvoyProcess.start(local, { concurrency: 4 });
   started.push(envoy);
   return envoy;
-}
-
-async function counter(envoy: EnvoyProcess, name: string): Promise<number> {
-  return (await envoy.stats(`^wasmcustom\\.${name.replace(/\./g, '\\.')}$`)).get(`wasmcustom.${name}`) ?? 0;
 }
 
 /** A burst of `amount` requests over `connections` connections; the count of each status. */
@@ -58,8 +52,8 @@ describe.skipIf(envoyMissingReason() !== undefined)('local mode across 4 real En
     const envoy = await envoyWith(quota(limit, onContention));
     const codes = await burst(envoy, 3_000, 64);
     const admitted = codes['200'] ?? 0;
-    const allowed = await counter(envoy, 'rate_quota.per_user.allowed');
-    const contended = await counter(envoy, 'rate_quota.cas_exhausted');
+    const allowed = await envoy.counter('rate_quota.per_user.allowed');
+    const contended = await envoy.counter('rate_quota.cas_exhausted');
     console.log(`on_contention ${onContention}: ${admitted}/${limit} admitted, ${codes['429'] ?? 0} limited, ${contended} updates gave up after cas_retries`);
     expect((codes['200'] ?? 0) + (codes['429'] ?? 0)).toBe(3_000);
     expect(allowed).toBe(admitted);
