@@ -4,16 +4,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { statsTagsFor, telemetryLabels } from './stats-tags.js';
-import { Host, type RequestSpec } from '../host-sim/index.js';
+import { Host, type RequestSpec, type StatsTag } from '../host-sim/index.js';
 import { protoStruct } from '../host-sim/attributes.js';
 import { buildFilters, DIST_DIR } from './build.js';
-import { cluster, httpBootstrap, wasmFilter } from './envoy-config.js';
+import { loadDeployment } from './deployment.js';
+import { cluster, httpBootstrap, wasmFilter } from './envoy/resources.js';
 import { send as sendRaw } from './envoy/client.js';
 import { EnvoyProcess } from './envoy/process.js';
 import { Pki } from './envoy/pki.js';
 
-const TELEMETRY = { labels: ['reporter', 'source_app', 'destination_app', 'response_code', 'response_flags'], access_log: false };
 const NODE = { id: 'reviews', metadata: { WORKLOAD_NAME: 'reviews-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'reviews', version: 'v1' } } };
 const UPSTREAMS: Record<string, string> = { 'reviews-v1': 'reviews v1', 'reviews-canary': 'reviews v2 (canary)' };
 const CHAIN: { filter: string; configuration: Record<string, unknown> }[] = [
@@ -25,7 +24,7 @@ const CHAIN: { filter: string; configuration: Record<string, unknown> }[] = [
   { filter: 'header-routing', configuration: {
     echo_header: 'x-route-decision',
     rules: [{ name: 'canary-testers', match: { cookies: [{ name: 'tester', exact: 'yes' }] }, targets: [{ cluster: 'reviews-canary' }] }] } },
-  { filter: 'telemetry', configuration: TELEMETRY },
+  { filter: 'telemetry', configuration: { labels: ['reporter', 'source_app', 'destination_app', 'response_code', 'response_flags'], access_log: false } },
 ];
 
 interface Answer { status: number; headers: [string, string][]; body: string; who: string }
@@ -43,7 +42,7 @@ interface Proxy {
   close(): Promise<void>;
 }
 
-function hostSimProxy(): Proxy {
+function hostSimProxy(statsTags: StatsTag[]): Proxy {
   const host = new Host({
     node: NODE,
     clusters: Object.fromEntries(Object.entries(UPSTREAMS).map(([name, body]) => [name, () => ({ status: 200, body })])),
@@ -60,12 +59,12 @@ function hostSimProxy(): Proxy {
       return { status: r.status, headers: r.headers, body: r.body, who };
     },
     wait: (ms) => host.advance(ms),
-    prometheus: async () => host.prometheus(statsTagsFor(telemetryLabels(TELEMETRY))),
+    prometheus: async () => host.prometheus(statsTags),
     close: async () => host.close(),
   };
 }
 
-async function envoyProxy(): Promise<Proxy> {
+async function envoyProxy(statsTags: StatsTag[]): Promise<Proxy> {
   // Each upstream names itself, so the story can tell which cluster answered.
   const servers = await Promise.all(Object.entries(UPSTREAMS).map(async ([name, body]) => {
     const server = http.createServer((_req, res) => res.writeHead(200, { 'x-demo-cluster': name, 'content-type': 'text/plain' }).end(body));
@@ -76,7 +75,7 @@ async function envoyProxy(): Promise<Proxy> {
   const pki = new Pki();
   const bootstrap = {
     node: NODE,
-    stats_config: { use_all_default_tags: false, stats_tags: statsTagsFor(telemetryLabels(TELEMETRY)) },
+    stats_config: { use_all_default_tags: false, stats_tags: statsTags },
     ...httpBootstrap({
       admin: { address: '127.0.0.1', port: 0 }, listener: { address: '127.0.0.1', port: 0 },
       routeName: 'reviews', virtualHost: 'reviews',
@@ -113,7 +112,10 @@ async function envoyProxy(): Promise<Proxy> {
 export async function runDemo(say: (line: string) => void, options: { envoy?: boolean } = {}): Promise<void> {
   say('Building the filters ...');
   await buildFilters([], { debug: false, progress: (line) => say(`  ${line}`) });
-  const proxy = options.envoy ? await envoyProxy() : hostSimProxy();
+  // The stats_tags the chain's filters declare, as `wfk stats-tags` prints them.
+  const deployments = await Promise.all(CHAIN.map(({ filter }) => loadDeployment(filter)));
+  const statsTags = CHAIN.flatMap(({ configuration }, i) => deployments[i].statsTags?.(configuration) ?? []);
+  const proxy = options.envoy ? await envoyProxy(statsTags) : hostSimProxy(statsTags);
   try {
     await tell(proxy, say, options.envoy ? 'real Envoy' : 'host-sim');
   } finally {

@@ -1,8 +1,8 @@
 // wfk run: requests through one or more filters in host-sim, from the shell, reporting what
 // each filter did to the request and the response.
 import { readFileSync } from 'node:fs';
-import { Host, type ClusterInput, type HttpHandler, type RequestSpec, type Route, type StreamResult } from '../host-sim/index.js';
-import { routingTargets } from './envoy-config.js';
+import { Host, type ClusterInput, type HttpHandler, type RequestSpec, type Route, type StatsTag, type StreamResult } from '../host-sim/index.js';
+import { loadDeployment, type Configuration, type FilterDeployment } from './deployment.js';
 import { moduleFor } from './paths.js';
 
 export interface RunOptions {
@@ -65,8 +65,8 @@ export interface RunReport {
 export async function runFilters(targets: string[], options: RunOptions): Promise<{ reports: RunReport[]; logs: string[]; metrics: string }> {
   if (targets.length === 0) throw new RunError('name at least one filter or .wasm module');
   if (options.configs.length > targets.length) throw new RunError(`${options.configs.length} --config files for ${targets.length} filters`);
-  const modules = targets.map((target, i) => {
-    const { path, rootId } = moduleFor(target);
+  const modules = await Promise.all(targets.map(async (target, i) => {
+    const { path, rootId, filter } = moduleFor(target);
     let configuration: string | undefined;
     if (options.configs[i]) {
       try {
@@ -75,8 +75,10 @@ export async function runFilters(targets: string[], options: RunOptions): Promis
         throw new RunError(`cannot read ${options.configs[i]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
-    return { path, rootId, configuration };
-  });
+    // A .wasm file has no deployment facts: it runs behind the default route alone.
+    const deployment: FilterDeployment | undefined = filter ? await loadDeployment(filter) : undefined;
+    return { path, rootId, configuration, deployment };
+  }));
   const upstreamResponses = new Map<number, [string, string][]>();
   let nextId = 0;
   const echoRequest: HttpHandler = (req) => {
@@ -86,17 +88,19 @@ export async function runFilters(targets: string[], options: RunOptions): Promis
     return { status: 200, headers, body: JSON.stringify({ headers: Object.fromEntries(req.headers), body: new TextDecoder().decode(req.body) }) };
   };
   const echo: ClusterInput = options.upstream ?? echoRequest;
-  // Like the bootstrap `wfk envoy-config` prints: header-routing's target clusters exist, and a
-  // cluster_header route reads the header it writes; everything else goes to "upstream".
+  // Like the bootstrap `wfk envoy-config` prints: the clusters a configuration names exist, and
+  // a filter that routes by header gets a cluster_header route; everything else goes to "upstream".
   const clusters: Record<string, ClusterInput> = { upstream: echo };
   const routes: Route[] = [{ name: 'default', match: { prefix: '/' }, cluster: 'upstream' }];
+  const statsTags: StatsTag[] = [];
   for (const m of modules) {
-    if (m.rootId !== 'header-routing' || m.configuration === undefined) continue;
-    let parsed: unknown;
+    if (!m.deployment || m.configuration === undefined) continue;
+    let parsed: Configuration;
     try { parsed = JSON.parse(m.configuration); } catch { continue; } // the filter itself reports bad JSON
-    const targets = routingTargets(parsed as Record<string, unknown>);
-    for (const name of targets.clusters) clusters[name] = echo;
-    if (targets.clusters.length > 0) routes.unshift({ name: 'by-cluster-header', match: { prefix: '/', headers: [{ name: targets.header, present: true }] }, clusterHeader: targets.header });
+    for (const need of m.deployment.clusters?.(parsed) ?? []) clusters[need.name] = echo;
+    const header = m.deployment.clusterHeader?.(parsed);
+    if (header) routes.unshift({ name: `by-${header}`, match: { prefix: '/', headers: [{ name: header, present: true }] }, clusterHeader: header });
+    statsTags.push(...m.deployment.statsTags?.(parsed) ?? []);
   }
   const host = new Host({ workers: options.workers, clusters, routes });
   try {
@@ -129,7 +133,7 @@ export async function runFilters(targets: string[], options: RunOptions): Promis
         });
       }
     }
-    return { reports, logs: host.logs.entries.map((e) => `[${e.level}] ${e.plugin}: ${e.message}`), metrics: host.prometheus() };
+    return { reports, logs: host.logs.entries.map((e) => `[${e.level}] ${e.plugin}: ${e.message}`), metrics: host.prometheus(statsTags) };
   } finally {
     host.close();
   }

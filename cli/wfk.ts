@@ -11,7 +11,7 @@ import { register as envoyConfig } from './commands/envoy-config.js';
 import { register as push } from './commands/push.js';
 import { register as pull } from './commands/pull.js';
 import { register as statsTags } from './commands/stats-tags.js';
-import { register as ratelimitConfig } from './commands/ratelimit-config.js';
+import { register as serviceConfig } from './commands/service-config.js';
 import { register as demo } from './commands/demo.js';
 import { BuildError, UsageError, WorkFailed } from './errors.js';
 
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Write, test and ship Envoy Proxy-Wasm filters in AssemblyScript')
     .exitOverride()
     .showHelpAfterError('(run wfk --help for usage)');
-  for (const register of [build, check, run, fuzz, inspect, envoyConfig, push, pull, statsTags, ratelimitConfig, demo]) register(program);
+  for (const register of [build, check, run, fuzz, inspect, envoyConfig, push, pull, statsTags, serviceConfig, demo]) register(program);
 
   try {
     await program.parseAsync(argv);

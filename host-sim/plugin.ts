@@ -1,11 +1,12 @@
-// A plugin as Envoy loads it: the base VM checks and starts the module, a canary VM validates
+// A plugin as Envoy loads it: the load rules (load-rules.ts) check the module, the base VM starts it, a canary VM validates
 // the configuration (vm_start, configure), then each worker gets its own VM that does the same
 // before it serves streams. Any failure rejects the plugin with a message naming it.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { detectAbi, expectedExport, formatWasmType, type AbiVersion } from './contract.js';
+import type { AbiVersion } from './contract.js';
 import { linkImports, LinkError, type HostServices } from './host-functions/index.js';
-import { parseModule, sameType, WasmFormatError, type ModuleInfo } from './wasm/binary.js';
+import type { ModuleInfo } from './wasm/binary.js';
+import { checkModule, refusal } from './load-rules.js';
 import { encode, encodeJsonValue, lookupJson, protoNode, type NodeInfo } from './attributes.js';
 import type { LogSink } from './logs.js';
 import { SourceMapLocator, type TrapLocator } from './source-map.js';
@@ -109,24 +110,11 @@ export class Plugin implements VmOwner {
     } else {
       bytes = spec.module;
     }
-    let info: ModuleInfo;
-    try {
-      info = parseModule(bytes);
-    } catch (e) {
-      throw new PluginLoadError(label, `Failed to load Wasm code: ${e instanceof WasmFormatError ? e.message : String(e)}`);
-    }
-    const abi = detectAbi(info.exports);
-    if (!abi) throw new PluginLoadError(label, 'Missing or unknown Proxy-Wasm ABI version');
-    const allocator = info.exports.find((e) => e.kind === 'func' && (e.name === 'malloc' || e.name === 'proxy_on_memory_allocate'));
-    if (!allocator) throw new PluginLoadError(label, 'Wasm module is missing malloc function.');
-    for (const e of info.exports) {
-      const expected = e.kind === 'func' ? expectedExport(abi, e.name) : undefined;
-      const wrongAllocator = (e.name === 'malloc' || e.name === 'proxy_on_memory_allocate') && e.kind === 'func' &&
-        !sameType(e.type, { params: ['i32'], results: ['i32'] });
-      if ((expected?.type && !sameType(e.type, expected.type)) || wrongAllocator) {
-        throw new PluginLoadError(label, `Bad function signature for: ${e.name} (exported as ${formatWasmType(e.type!)})`);
-      }
-    }
+    const report = checkModule(bytes);
+    const refused = refusal(report);
+    if (refused !== undefined) throw new PluginLoadError(label, refused);
+    const info = report.module!;
+    const abi = report.abi!;
     let module: WebAssembly.Module;
     try {
       module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
@@ -152,7 +140,7 @@ export class Plugin implements VmOwner {
     const firstLog = this.logs.entries.length;
     let imports: WebAssembly.Imports;
     try {
-      imports = linkImports(vm, this.info, this.abi, this.host.services, {
+      imports = linkImports(vm, this.info, this.host.services, {
         environment,
         wakeQueue: (rootContextId, token) => this.host.post(() => vm.call('proxy_on_queue_ready', rootContextId, rootContextId, token)),
       });

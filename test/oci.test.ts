@@ -12,6 +12,7 @@ import { MEDIA, compatImage, sha256, tarOne } from '../cli/oci/layout.js';
 import { RegistryClient } from '../cli/oci/registry.js';
 import { pull, push, putManifest, uploadBlob } from '../cli/oci/transfer.js';
 import { istioWasmPlugin } from '../cli/envoy-config.js';
+import { loadDeployment } from '../cli/deployment.js';
 import { hasRegistry, startRegistry, type TestRegistry } from './support/registry.js';
 
 const module = () => readFileSync(join(DIST_DIR, 'add-header.wasm'));
@@ -37,7 +38,7 @@ describe('OCI publishing', () => {
       expect(pushed.url).toBe(`oci://${open.address}/filters/add-header@${pushed.digest}`);
       // Istio compares a WasmPlugin's sha256 with the manifest digest; envoy-config --istio predicts it.
       expect(pushed.sha256).toBe(pushed.digest.slice(7));
-      const plugin = istioWasmPlugin({ filter: 'add-header', configuration: {}, image: `${open.address}/filters/add-header:1.0`, module: module() });
+      const plugin = istioWasmPlugin({ filter: 'add-header', configuration: {}, deployment: await loadDeployment('add-header'), image: `${open.address}/filters/add-header:1.0`, module: module() });
       expect((plugin.spec as { sha256: string }).sha256).toBe(pushed.sha256);
       const pulled = await pull(`${open.address}/filters/add-header:1.0`);
       expect(Buffer.from(pulled.module).equals(module())).toBe(true);

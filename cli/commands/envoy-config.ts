@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .argument('<filter>', 'the filter name')
     .requiredOption('--config <file>', "the filter's configuration (JSON)")
     .option('--istio', 'print an Istio WasmPlugin manifest instead')
-    .option('--image <reference>', 'with --istio: the OCI image, e.g. registry.example.com/filters/rate-quota:1.0.0')
+    .option('--image <reference>', 'with --istio: the OCI image, e.g. registry.example.com/filters/my-filter:1.0.0')
     .option('--module <file>', 'with --istio: the pushed module, whose image digest becomes sha256 (default dist/<filter>.wasm)')
     .option('--namespace <namespace>', 'with --istio: the WasmPlugin namespace', 'istio-system')
     .option('--selector <label=value>', 'with --istio: workload selector label (repeat)', collect, [])
@@ -18,19 +18,14 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of YAML')
     .action(async (filter: string, options: { config: string; istio?: boolean; image?: string; module?: string; namespace: string;
       selector: string[]; failOpen?: boolean; json?: boolean }) => {
-      const { listFilters, DIST_DIR } = await import('../paths.js');
-      if (!listFilters().includes(filter)) throw new UsageError(`unknown filter "${filter}"; filters are: ${listFilters().join(', ')}`);
-      let configuration: Record<string, unknown>;
-      try {
-        configuration = JSON.parse(readFileSync(options.config, 'utf8'));
-      } catch (e) {
-        throw new UsageError(`cannot read the configuration ${options.config}: ${(e as Error).message}`);
-      }
-      const { envoyBootstrap, istioManifests, DeploymentError } = await import('../envoy-config.js');
+      const { checkedFilter } = await import('../filter-config.js');
+      const { configuration, deployment, modulePath: built } = await checkedFilter(filter, options.config);
+      const { envoyBootstrap, istioManifests } = await import('../envoy-config.js');
+      const { DeploymentError } = await import('../deployment.js');
       let documents: Record<string, unknown>[];
       if (options.istio) {
         if (!options.image) throw new UsageError('--istio needs --image <registry>/<repository>:<tag> (push the module first with wfk push)');
-        const modulePath = options.module ?? `${DIST_DIR}/${filter}.wasm`;
+        const modulePath = options.module ?? built;
         let module: Uint8Array;
         try {
           module = readFileSync(modulePath);
@@ -43,14 +38,14 @@ export function register(program: Command): void {
           return [s.slice(0, eq), s.slice(eq + 1)];
         }));
         try {
-          documents = istioManifests({ filter, configuration, image: options.image, module, namespace: options.namespace,
+          documents = istioManifests({ filter, configuration, deployment, image: options.image, module, namespace: options.namespace,
             selector: options.selector.length ? selector : undefined, failOpen: options.failOpen });
         } catch (e) {
           if (e instanceof DeploymentError) throw new UsageError(`${options.config}: ${e.message}`);
           throw e;
         }
       } else {
-        documents = [envoyBootstrap({ filter, configuration, failOpen: options.failOpen })];
+        documents = [envoyBootstrap({ filter, configuration, deployment, failOpen: options.failOpen })];
         // Checked against Envoy's own API before it is printed.
         const { validateBootstrap } = await import('../envoy-validate.js');
         const problems = validateBootstrap(documents[0]);

@@ -1,22 +1,19 @@
-// wfk stats-tags: the stats_tags Envoy needs for telemetry's labels.
-import { readFileSync } from 'node:fs';
+// wfk stats-tags: the stats_tags Envoy needs to turn a filter's metric names into labels.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 
 export function register(program: Command): void {
   program.command('stats-tags')
-    .description("print the stats_config.stats_tags Envoy needs to turn the telemetry filter's metric names into Prometheus labels")
-    .requiredOption('--config <file>', "the telemetry filter's configuration (JSON)")
+    .description("print the stats_config.stats_tags Envoy needs to turn a filter's metric names into Prometheus labels")
+    .argument('<filter>', 'the filter name')
+    .requiredOption('--config <file>', "the filter's configuration (JSON)")
     .option('--yaml', 'print YAML for a bootstrap instead of JSON')
-    .action(async (options: { config: string; yaml?: boolean }) => {
-      let configuration: { labels?: string[]; custom_labels?: Record<string, unknown> };
-      try {
-        configuration = JSON.parse(readFileSync(options.config, 'utf8'));
-      } catch (e) {
-        throw new UsageError(`cannot read the telemetry configuration ${options.config}: ${(e as Error).message}`);
-      }
-      const { statsTagsFor, telemetryLabels } = await import('../stats-tags.js');
-      const stats = { stats_config: { stats_tags: statsTagsFor(telemetryLabels(configuration)), use_all_default_tags: false } };
+    .action(async (filter: string, options: { config: string; yaml?: boolean }) => {
+      const { checkedFilter } = await import('../filter-config.js');
+      const { configuration, deployment } = await checkedFilter(filter, options.config);
+      const tags = deployment.statsTags?.(configuration);
+      if (!tags) throw new UsageError(`the ${filter} filter's metric names carry no labels, so it needs no stats_tags`);
+      const stats = { stats_config: { stats_tags: tags, use_all_default_tags: false } };
       if (options.yaml) {
         const { stringify } = await import('yaml');
         process.stdout.write(stringify(stats));

@@ -1,7 +1,6 @@
-// Links a module's imports against the host, the way Envoy does: every import must exist with
-// the exact signature for the module's ABI, even if it is never called.
-import { hostImport, type AbiVersion, formatWasmType } from '../contract.js';
-import { sameType, type ModuleInfo } from '../wasm/binary.js';
+// Links a module's imports to host-sim's implementations. The load rules (../load-rules.ts)
+// have already refused what Envoy would not link.
+import type { ModuleInfo } from '../wasm/binary.js';
 import { HostTrap, MemoryAccessError, type WasmVm } from '../vm.js';
 import { bufferFunctions } from './buffers.js';
 import { calloutFunctions } from './callouts.js';
@@ -16,7 +15,7 @@ import { wasiFunctions } from './wasi.js';
 
 export type { HostServices, HttpCallRequest, GrpcCallRequest } from './host-services.js';
 
-/** A module Envoy would not link; the message is Envoy's wording. */
+/** An import Envoy provides but host-sim does not implement. */
 export class LinkError extends Error {}
 
 type HostFunction = (...args: never[]) => unknown;
@@ -46,32 +45,20 @@ export function hostFunctions(vm: WasmVm, services: HostServices, options: LinkO
   } as Record<string, HostFunction>;
 }
 
-/**
- * Builds the import object for `info`'s imports, or throws LinkError with Envoy's message for
- * the first import it cannot satisfy.
- */
-export function linkImports(vm: WasmVm, info: ModuleInfo, abi: AbiVersion, services: HostServices, options: LinkOptions): WebAssembly.Imports {
+/** Builds the import object for `info`'s imports (which passed the load rules). */
+export function linkImports(vm: WasmVm, info: ModuleInfo, services: HostServices, options: LinkOptions): WebAssembly.Imports {
   const env = hostFunctions(vm, services, options);
   const wasi = wasiFunctions(vm, services, options.environment ?? {});
   const imports: Record<string, Record<string, HostFunction>> = {};
   for (const imp of info.imports) {
-    const subject = `${imp.module}.${imp.name}`;
-    if (imp.kind !== 'func') {
-      if (imp.kind === 'memory') {
-        // V8 (Envoy's default runtime) creates a memory a module imports.
-        (imports[imp.module] ??= {})[imp.name] = new WebAssembly.Memory({ initial: imp.limits?.min ?? 1, maximum: imp.limits?.max }) as never;
-        continue;
-      }
-      throw new LinkError(`Failed to load Wasm module due to a missing import: ${subject}`);
-    }
-    const host = hostImport(abi, imp.module, imp.name);
-    if (!host) throw new LinkError(`Failed to load Wasm module due to a missing import: ${subject}`);
-    if (!sameType(imp.type, host.type)) {
-      throw new LinkError(`Failed to load Wasm module due to an import type mismatch: ${subject}, want: ${formatWasmType(imp.type!)}, but host exports: ${formatWasmType(host.type)}`);
+    if (imp.kind === 'memory') {
+      // V8 (Envoy's default runtime) creates a memory a module imports.
+      (imports[imp.module] ??= {})[imp.name] = new WebAssembly.Memory({ initial: imp.limits?.min ?? 1, maximum: imp.limits?.max }) as never;
+      continue;
     }
     const isWasi = imp.module !== 'env';
     const impl = isWasi ? wasi[imp.name] ?? notSupported : env[imp.name];
-    if (!impl) throw new LinkError(`host-sim has no implementation of ${subject}`);
+    if (!impl) throw new LinkError(`host-sim has no implementation of ${imp.module}.${imp.name}`);
     (imports[imp.module] ??= {})[imp.name] = restrict(vm, imp.name, isWasi, impl as HostFunction);
   }
   return imports as WebAssembly.Imports;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FILTERS_DIR, listFilters, ROOT } from '../../cli/build.js';
 import { envoyBootstrap } from '../../cli/envoy-config.js';
+import { loadDeployment } from '../../cli/deployment.js';
 import { clusterNames, localize, readBootstrap } from './bootstrap.js';
 import { runScenario } from './differential.js';
 import { envoyMissingReason, validateBootstrap } from '../../cli/envoy/process.js';
@@ -47,7 +48,7 @@ describe.skipIf(envoyMissingReason() !== undefined)('Envoy accepts every configu
   }
   for (const { filter, index, configuration } of readmeExamples) {
     it(`wfk envoy-config ${filter}, README example ${index}`, async () => {
-      await acceptsAndServes(`${filter} example ${index}`, envoyBootstrap({ filter, configuration }));
+      await acceptsAndServes(`${filter} example ${index}`, envoyBootstrap({ filter, configuration, deployment: await loadDeployment(filter) }));
     });
   }
 });

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cluster, httpBootstrap, wasmFilter } from '../../cli/envoy-config.js';
+import { cluster, httpBootstrap, wasmFilter } from '../../cli/envoy/resources.js';
 import { send } from '../../cli/envoy/client.js';
 import { EnvoyProcess, envoyMissingReason } from '../../cli/envoy/process.js';
 import { moduleFile } from './scenario.js';

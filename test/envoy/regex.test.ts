@@ -6,7 +6,7 @@
 //   access-control's matches() follows. Envoy's CEL refuses regexes whose RE2 program is over
 //   100 instructions, so only small patterns go there.
 import { afterAll, describe, expect, it } from 'vitest';
-import { httpBootstrap } from '../../cli/envoy-config.js';
+import { httpBootstrap } from '../../cli/envoy/resources.js';
 import { send } from '../../cli/envoy/client.js';
 import { EnvoyProcess, envoyMissingReason } from '../../cli/envoy/process.js';
 import { textToBytes } from '../../host-sim/bytes.js';

@@ -8,7 +8,7 @@ import { DIST_DIR, ROOT } from '../../cli/paths.js';
 import { BUILD_DIR } from '../support/compile.js';
 import { protoStruct } from '../../host-sim/attributes.js';
 import type { UpstreamBehaviour } from './upstream.js';
-import { httpBootstrap, wasmFilter } from '../../cli/envoy-config.js';
+import { httpBootstrap, wasmFilter } from '../../cli/envoy/resources.js';
 import { readBootstrap } from './bootstrap.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

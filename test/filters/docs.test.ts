@@ -7,9 +7,10 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FILTERS_DIR, ROOT, listFilters } from '../../cli/build.js';
 import { Host } from '../../host-sim/index.js';
-import { statsTagsFor, telemetryLabels } from '../../cli/stats-tags.js';
+import telemetryDeployment from '../../filters/telemetry/deployment.js';
 import { validateBootstrap } from '../../cli/envoy-validate.js';
 import { envoyBootstrap } from '../../cli/envoy-config.js';
+import { loadDeployment } from '../../cli/deployment.js';
 import { filterModule } from '../support/modules.js';
 
 const host = new Host();
@@ -91,7 +92,7 @@ describe('Envoy API validation', () => {
     ]);
   });
 
-  it('accepts what wfk envoy-config prints for every filter', () => {
+  it('accepts what wfk envoy-config prints for every filter', async () => {
     const configurations: Record<string, object> = {
       'add-header': { request_headers: { 'x-a': '1' } },
       'access-control': { policies: [] },
@@ -101,14 +102,15 @@ describe('Envoy API validation', () => {
       telemetry: { labels: ['reporter'] },
     };
     for (const filter of listFilters()) {
-      expect(validateBootstrap(envoyBootstrap({ filter, configuration: configurations[filter] as Record<string, unknown> })), filter).toEqual([]);
+      const bootstrap = envoyBootstrap({ filter, configuration: configurations[filter] as Record<string, unknown>, deployment: await loadDeployment(filter) });
+      expect(validateBootstrap(bootstrap), filter).toEqual([]);
     }
   });
 
-  it('puts jwt_authn in front of access-control when it reads JWT claims, with the issuer its policies name', () => {
+  it('puts jwt_authn in front of access-control when it reads JWT claims, with the issuer its policies name', async () => {
     const configuration = { jwt: { payload_in_metadata: 'claims' },
       policies: [{ name: 'staff', action: 'ALLOW', rules: [{ from: [{ source: { request_principals: ['https://login.example.com/*'] } }] }] }] };
-    const bootstrap = envoyBootstrap({ filter: 'access-control', configuration }) as any;
+    const bootstrap = envoyBootstrap({ filter: 'access-control', configuration, deployment: await loadDeployment('access-control') }) as any;
     expect(validateBootstrap(bootstrap)).toEqual([]);
     const filters = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
     // At the edge: client-sent peer metadata removed first, then jwt_authn, then the filter.
@@ -119,9 +121,9 @@ describe('Envoy API validation', () => {
     expect(bootstrap.static_resources.clusters.map((c: { name: string }) => c.name)).toEqual(['backend', 'jwks']);
   });
 
-  it('gives header-routing a cluster_header route and a cluster for every target', () => {
+  it('gives header-routing a cluster_header route and a cluster for every target', async () => {
     const bootstrap = envoyBootstrap({ filter: 'header-routing', configuration: { cluster_header: 'x-pick',
-      rules: [{ name: 'a', targets: [{ cluster: 'reviews-v1', weight: 50 }, { cluster: 'reviews-v2', weight: 50 }] }] } }) as any;
+      rules: [{ name: 'a', targets: [{ cluster: 'reviews-v1', weight: 50 }, { cluster: 'reviews-v2', weight: 50 }] }] }, deployment: await loadDeployment('header-routing') }) as any;
     const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
     expect(hcm.route_config.virtual_hosts[0].routes[0]).toEqual({ match: { prefix: '/', headers: [{ name: 'x-pick', present_match: true }] }, route: { cluster_header: 'x-pick' } });
     expect(bootstrap.static_resources.clusters.map((c: { name: string }) => c.name)).toEqual(['backend', 'reviews-v1', 'reviews-v2']);
@@ -169,7 +171,7 @@ describe('envoy-configs', () => {
         expect(() => configures(stanza.root_id, stanza.configuration)).not.toThrow();
         if (stanza.root_id === 'telemetry') {
           // The bootstrap's stats_tags must be the ones the telemetry configuration needs.
-          expect(bootstrap.stats_config?.stats_tags).toEqual(statsTagsFor(telemetryLabels(JSON.parse(stanza.configuration))));
+          expect(bootstrap.stats_config?.stats_tags).toEqual(telemetryDeployment.statsTags!(JSON.parse(stanza.configuration)));
         }
       }
     });

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Host, PluginLoadError, type HostOptions } from '../../host-sim/index.js';
 import { protoStruct } from '../../host-sim/attributes.js';
-import { statsTagsFor, telemetryLabels } from '../../cli/stats-tags.js';
+import telemetryDeployment from '../../filters/telemetry/deployment.js';
 import { filterModule } from '../support/modules.js';
 import { rejectsConfigurations } from '../support/filters.js';
 
@@ -39,7 +39,7 @@ function telemetry(configuration: object, options: HostOptions = {}, before: (ho
 const labels = ['reporter', 'source_app', 'source_version', 'destination_app', 'response_code', 'response_flags'];
 
 function requestsTotal(host: Host, configuration: object): string[] {
-  return host.prometheus(statsTagsFor(telemetryLabels(configuration as never))).split('\n').filter((l) => l.startsWith('istio_requests_total{'));
+  return host.prometheus(telemetryDeployment.statsTags!(configuration as never)).split('\n').filter((l) => l.startsWith('istio_requests_total{'));
 }
 
 describe('telemetry: Istio metrics', () => {
@@ -68,7 +68,7 @@ describe('telemetry: Istio metrics', () => {
     const configuration = { labels: ['reporter', 'response_code'], access_log: false };
     const host = telemetry(configuration, { clusters: { backend: () => new Promise((resolve) => setImmediate(() => resolve({ status: 200, body: 'x'.repeat(100) }))) } });
     await host.request({ method: 'POST', body: 'y'.repeat(50) });
-    const text = host.prometheus(statsTagsFor(telemetryLabels(configuration)));
+    const text = host.prometheus(telemetryDeployment.statsTags!(configuration));
     expect(text).toContain('# TYPE istio_request_duration_milliseconds histogram');
     expect(text).toContain('istio_request_duration_milliseconds_count{reporter="destination",response_code="200"} 1');
     expect(text).toMatch(/istio_request_bytes_sum\{reporter="destination",response_code="200"\} \d+/);
@@ -206,13 +206,13 @@ describe('wfk stats-tags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stats-tags-'));
     writeFileSync(join(dir, 'telemetry.json'), JSON.stringify({ labels: ['reporter'], custom_labels: { tenant: { header: 'x-tenant' } } }));
     const wfk = join(__dirname, '..', '..', 'cli', 'bin', 'wfk.mjs');
-    const out = JSON.parse(execFileSync(process.execPath, [wfk, 'stats-tags', '--config', join(dir, 'telemetry.json')], { encoding: 'utf8' }));
+    const out = JSON.parse(execFileSync(process.execPath, [wfk, 'stats-tags', 'telemetry', '--config', join(dir, 'telemetry.json')], { encoding: 'utf8' }));
     expect(out.stats_config.stats_tags).toEqual([
       { tag_name: 'reporter', regex: '(reporter=\\.=(.*?);\\.;)' },
       { tag_name: 'tenant', regex: '(tenant=\\.=(.*?);\\.;)' },
     ]);
-    const missing = spawnSync(process.execPath, [wfk, 'stats-tags', '--config', join(dir, 'nope.json')], { encoding: 'utf8' });
+    const missing = spawnSync(process.execPath, [wfk, 'stats-tags', 'telemetry', '--config', join(dir, 'nope.json')], { encoding: 'utf8' });
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/cannot read the telemetry configuration .*nope\.json/);
+    expect(missing.stderr).toMatch(/cannot read the configuration .*nope\.json/);
   });
 });

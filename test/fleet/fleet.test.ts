@@ -1,4 +1,4 @@
-// Fleet quotas for real: Redis, envoyproxy/ratelimit holding the limits `wfk ratelimit-config`
+// Fleet quotas for real: Redis, envoyproxy/ratelimit holding the limits `wfk service-config rate-quota`
 // generates, and two Envoys (2 workers each) running rate-quota in global mode from the shipped
 // bootstrap. `npm run test:fleet` runs this file and ends with the main case's tally.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -104,7 +104,7 @@ describe.skipIf(fleetMissingReason() !== undefined || envoyMissingReason() !== u
 
   it('holds the memquota example fleet-wide: reviews v3 calling ratings gets its own limit across both Envoys, only when its certificate vouches for it', async () => {
     // Istio's memquota example, with the service's whole-unit windows (it cannot count 5 s or
-    // 10 s windows: wfk ratelimit-config refuses them, naming the field).
+    // 10 s windows: wfk service-config refuses them, naming the field).
     const memquota = {
       mode: 'global',
       dimensions: {

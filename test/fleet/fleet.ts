@@ -1,4 +1,4 @@
-// A fleet on loopback: Redis, envoyproxy/ratelimit loaded with `wfk ratelimit-config`'s output,
+// A fleet on loopback: Redis, envoyproxy/ratelimit loaded with `wfk service-config rate-quota`'s output,
 // an upstream that records what reaches it, and Envoys (2 workers each) running rate-quota in
 // global mode from envoy-configs/rate-quota-global.yaml, with only ports, paths and the plugin
 // configuration substituted.
@@ -9,7 +9,7 @@ import { ROOT } from '../../cli/build.js';
 import { send, type ClientResponse } from '../../cli/envoy/client.js';
 import { EnvoyProcess } from '../../cli/envoy/process.js';
 import type { ClientTls } from '../../cli/envoy/pki.js';
-import { rateLimitConfig } from '../../cli/ratelimit-config.js';
+import { rateLimitConfig } from '../../filters/rate-quota/ratelimit-config.js';
 import { localize, readBootstrap, wasmPlugin } from '../envoy/bootstrap.js';
 import { freePort } from '../support/ports.js';
 import { RateLimitService, Redis } from './services.js';

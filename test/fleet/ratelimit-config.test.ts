@@ -1,4 +1,4 @@
-// `wfk ratelimit-config`: the service's limits generated from the filter's configuration, loaded
+// `wfk service-config rate-quota`: the service's limits generated from the filter's configuration, loaded
 // into the real envoyproxy/ratelimit and asked for each kind of descriptor the filter sends.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wfk-rlconfig-'));
 const wfk = (config: object) => {
   const file = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(config));
-  return spawnSync(process.execPath, [join(ROOT, 'cli', 'bin', 'wfk.mjs'), 'ratelimit-config', '--config', file], { encoding: 'utf8' });
+  return spawnSync(process.execPath, [join(ROOT, 'cli', 'bin', 'wfk.mjs'), 'service-config', 'rate-quota', '--config', file], { encoding: 'utf8' });
 };
 
 const TIERED = {
@@ -30,7 +30,7 @@ const TIERED = {
   rate_limit_service: { cluster: 'ratelimit', domain: 'edge', timeout: '25ms' },
 };
 
-describe('wfk ratelimit-config', () => {
+describe('wfk service-config rate-quota', () => {
   it('prints the README example\'s service configuration', () => {
     const r = wfk({ mode: 'global', dimensions: { user: { header: 'x-user-id' } }, quotas: [{ name: 'per_user', dimensions: ['user'], max_amount: 100, valid_duration: '1m' }],
       rate_limit_service: { cluster: 'ratelimit', domain: 'edge', timeout: '25ms', failure_mode_deny: false } });

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Host } from '../../host-sim/index.js';
 import { protoStruct } from '../../host-sim/attributes.js';
-import { statsTagsFor, telemetryLabels } from '../../cli/stats-tags.js';
+import telemetryDeployment from '../../filters/telemetry/deployment.js';
 import { filterModule } from '../support/modules.js';
 
 const hosts: Host[] = [];
@@ -36,7 +36,7 @@ describe('metric labels from client bytes', () => {
       expect(() => strict.decode(Buffer.from(name))).not.toThrow();
       expect(name).not.toMatch(/[\n"\\ ]/);
     }
-    const text = host.prometheus(statsTagsFor(telemetryLabels(configuration as never)));
+    const text = host.prometheus(telemetryDeployment.statsTags!(configuration as never));
     const series = text.split('\n').filter((l) => l.startsWith('istio_requests_total{'));
     expect(series.length).toBe(hostile.length);
     for (const line of series) {
@@ -49,7 +49,7 @@ describe('metric labels from client bytes', () => {
   it('a line break in a peer label cannot hide the request from istio_requests_total', async () => {
     const host = telemetry();
     await host.request({ tls: mtls('reviews'), headers: { 'x-envoy-peer-metadata': peer({ app: 'rev\niews' }) } });
-    const text = host.prometheus(statsTagsFor(telemetryLabels(configuration as never)));
+    const text = host.prometheus(telemetryDeployment.statsTags!(configuration as never));
     expect(text).toContain('istio_requests_total{reporter="destination",source_app="rev_iews",response_code="200",tenant="unknown"} 1');
   });
 });
@@ -60,7 +60,7 @@ describe('source labels need an authenticated peer', () => {
     await host.request({ headers: { 'x-envoy-peer-metadata': peer({ app: 'reviews' }) } });
     await host.request({ tls: mtls('productpage'), headers: { 'x-envoy-peer-metadata': peer({ app: 'reviews' }) } });
     await host.request({ tls: mtls('reviews'), headers: { 'x-envoy-peer-metadata': peer({ app: 'reviews' }) } });
-    const text = host.prometheus(statsTagsFor(telemetryLabels(configuration as never)));
+    const text = host.prometheus(telemetryDeployment.statsTags!(configuration as never));
     expect(text).toContain('istio_requests_total{reporter="destination",source_app="unknown",response_code="200",tenant="unknown"} 2');
     expect(text).toContain('istio_requests_total{reporter="destination",source_app="reviews",response_code="200",tenant="unknown"} 1');
     expect(host.metrics.value('telemetry.peer_metadata.untrusted')).toBe(2);

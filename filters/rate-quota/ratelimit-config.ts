@@ -1,4 +1,4 @@
-// `wfk ratelimit-config`: the envoyproxy/ratelimit configuration for a rate-quota configuration
+// `wfk service-config rate-quota`: the envoyproxy/ratelimit configuration for a rate-quota configuration
 // in global mode, so the descriptors the filter sends and the limits the service holds come from
 // one file. Each quota is one descriptor tree: ("quota", name), then one level per dimension in
 // the quota's order, its limits at the deepest level. A level has an entry without a value
@@ -7,9 +7,7 @@
 // matches; so every combination of levels gets the limit the filter would pick for it. Shadow
 // quotas are shadow_mode.
 import { stringify } from 'yaml';
-
-/** A configuration the service cannot hold, naming the field. */
-export class RateLimitConfigError extends Error {}
+import { DeploymentError } from '../../cli/deployment.js';
 
 interface Quota {
   name: string;
@@ -37,7 +35,7 @@ function unitOf(duration: string, field: string): string {
   const seconds = match ? Number(match[1]) * SECONDS[match[2]] : NaN;
   const unit = UNITS.find(([s]) => s === seconds);
   if (!unit) {
-    throw new RateLimitConfigError(`${field}: the rate limit service counts per second, minute, hour, day or week; "${duration}" is none of them (use 1s, 1m, 1h, 24h or 168h)`);
+    throw new DeploymentError(`${field}: the rate limit service counts per second, minute, hour, day or week; "${duration}" is none of them (use 1s, 1m, 1h, 24h or 168h)`);
   }
   return unit[1];
 }
@@ -49,7 +47,7 @@ const MAX_LEAVES = 10_000;
 export function rateLimitConfig(config: Record<string, unknown>): string {
   const service = config.rate_limit_service as { domain?: string } | undefined;
   if (config.mode !== 'global' || !service?.domain) {
-    throw new RateLimitConfigError('mode: the rate limit service serves global mode only ("mode": "global" with rate_limit_service.domain)');
+    throw new DeploymentError('mode: the rate limit service serves global mode only ("mode": "global" with rate_limit_service.domain)');
   }
   const quotas = (config.quotas ?? []) as Quota[];
   return stringify({ domain: service.domain, descriptors: quotas.map((q, i) => quotaTree(q, `quotas[${i}]`)) });
@@ -61,7 +59,7 @@ function quotaTree(q: Quota, path: string): Descriptor {
   // Per level: the open entry (undefined) and every value an override names there.
   const choices = dims.map((d) => [undefined, ...new Set(overrides.map((o) => o.dimensions[d]).filter((v) => v !== undefined))]);
   if (choices.reduce((n, c) => n * c.length, 1) > MAX_LEAVES) {
-    throw new RateLimitConfigError(`${path}.overrides: more than ${MAX_LEAVES} combinations of override values`);
+    throw new DeploymentError(`${path}.overrides: more than ${MAX_LEAVES} combinations of override values`);
   }
   const limit = (values: (string | undefined)[]): Descriptor['rate_limit'] => {
     const index = overrides.findIndex((o) => Object.entries(o.dimensions).every(([d, v]) => values[dims.indexOf(d)] === v));
