@@ -3,11 +3,11 @@
 // asking for delays.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../../cli/paths.js';
-import { Host } from '../../host-sim/index.js';
-import { hostSimSetup } from '../envoy/bootstrap.js';
-import { readBootstrap } from '../envoy/bootstrap.js';
-import { filterModule } from '../support/modules.js';
+import { ROOT } from '../../../cli/paths.js';
+import { Host } from '../../../host-sim/index.js';
+import { hostSimSetup } from '../../envoy/bootstrap.js';
+import { readBootstrap } from '../../envoy/bootstrap.js';
+import { filterModule } from '../../support/modules.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });

@@ -2,10 +2,10 @@
 // no header may corrupt a series, hide a request from istio_requests_total or break a scrape;
 // and peer labels need an authenticated peer.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host } from '../../host-sim/index.js';
-import { protoStruct } from '../../host-sim/attributes.js';
-import telemetryDeployment from '../../filters/telemetry/deployment.js';
-import { filterModule } from '../support/modules.js';
+import { Host } from '../../../host-sim/index.js';
+import { protoStruct } from '../../../host-sim/attributes.js';
+import telemetryDeployment from '../../../filters/telemetry/deployment.js';
+import { filterModule } from '../../support/modules.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });

@@ -2,10 +2,10 @@
 // Identities come only from what a client cannot forge; repeated headers, XFCC and deep
 // expressions cannot dodge a rule or stop the VM.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, type RequestSpec } from '../../host-sim/index.js';
-import { protoStruct } from '../../host-sim/attributes.js';
-import { filterModule } from '../support/modules.js';
-import { rejectsConfigurations } from '../support/filters.js';
+import { Host, type RequestSpec } from '../../../host-sim/index.js';
+import { protoStruct } from '../../../host-sim/attributes.js';
+import { filterModule } from '../../support/modules.js';
+import { rejectsConfigurations } from '../../support/filters.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });

@@ -2,9 +2,9 @@
 // they must not be able to aim keys at a slot, flush a throttled key, grow memory with long
 // keys, or win quota back when the wall clock steps backwards. And peer labels need mTLS.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, type RequestSpec } from '../../host-sim/index.js';
-import { protoStruct } from '../../host-sim/attributes.js';
-import { filterModule } from '../support/modules.js';
+import { Host, type RequestSpec } from '../../../host-sim/index.js';
+import { protoStruct } from '../../../host-sim/attributes.js';
+import { filterModule } from '../../support/modules.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });

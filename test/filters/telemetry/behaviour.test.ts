@@ -2,11 +2,11 @@
 // the cardinality cap, Prometheus output through the generated stats_tags, trace context and a
 // JSON access log that hostile headers cannot break.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, PluginLoadError, type HostOptions } from '../../host-sim/index.js';
-import { protoStruct } from '../../host-sim/attributes.js';
-import telemetryDeployment from '../../filters/telemetry/deployment.js';
-import { filterModule } from '../support/modules.js';
-import { rejectsConfigurations } from '../support/filters.js';
+import { Host, PluginLoadError, type HostOptions } from '../../../host-sim/index.js';
+import { protoStruct } from '../../../host-sim/attributes.js';
+import telemetryDeployment from '../../../filters/telemetry/deployment.js';
+import { filterModule } from '../../support/modules.js';
+import { rejectsConfigurations } from '../../support/filters.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
@@ -205,7 +205,7 @@ describe('wfk stats-tags', () => {
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'stats-tags-'));
     writeFileSync(join(dir, 'telemetry.json'), JSON.stringify({ labels: ['reporter'], custom_labels: { tenant: { header: 'x-tenant' } } }));
-    const wfk = join(__dirname, '..', '..', 'cli', 'bin', 'wfk.mjs');
+    const wfk = join(__dirname, '..', '..', '..', 'cli', 'bin', 'wfk.mjs');
     const out = JSON.parse(execFileSync(process.execPath, [wfk, 'stats-tags', 'telemetry', '--config', join(dir, 'telemetry.json')], { encoding: 'utf8' }));
     expect(out.stats_config.stats_tags).toEqual([
       { tag_name: 'reporter', regex: '(reporter=\\.=(.*?);\\.;)' },

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../cli/build.js';
-import { Host, PluginLoadError, type HostOptions, type StreamResult } from '../../host-sim/index.js';
-import { protoStruct } from '../../host-sim/attributes.js';
-import { filterModule } from '../support/modules.js';
-import { rejectsConfigurations } from '../support/filters.js';
+import { ROOT } from '../../../cli/build.js';
+import { Host, PluginLoadError, type HostOptions, type StreamResult } from '../../../host-sim/index.js';
+import { protoStruct } from '../../../host-sim/attributes.js';
+import { filterModule } from '../../support/modules.js';
+import { rejectsConfigurations } from '../../support/filters.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
