@@ -65,3 +65,16 @@ const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
 
 /** A header value given as text or bytes, as host-sim keeps it. */
 export const headerText = (value: string | Uint8Array): string => (typeof value === 'string' ? value : bytesToText(value));
+
+/** A body given as text (UTF-8) or bytes, as bytes; none is empty. */
+export function asBytes(value: string | Uint8Array | undefined): Uint8Array {
+  return value === undefined ? new Uint8Array(0) : typeof value === 'string' ? encoder.encode(value) : value;
+}
+
+/** The parts copied into one new array (a part may be a view of a module's memory). */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) { out.set(p, offset); offset += p.length; }
+  return out;
+}

@@ -1,6 +1,5 @@
 // The simulated Envoy: plugins in a filter chain, a router with clusters, the host services
 // every VM shares (shared data, queues, metrics, timers, callouts), and the test API.
-import { randomUUID } from 'node:crypto';
 import { GrpcStatus, LOG_LEVEL_NAMES, WasmResult, type LogLevelName } from './abi.js';
 import type { NodeInfo } from './attributes.js';
 import { VirtualClock, type Timer } from './clock.js';
@@ -14,7 +13,8 @@ import { normalizeRequestPath, type PathNormalization } from './paths.js';
 import { seededRandom } from './random.js';
 import { Router, type Route } from './router.js';
 import { SharedData, SharedQueues } from './shared-state.js';
-import { HttpStream, type TlsInfo, type StreamHost, type StreamResult, type UpstreamRequest, type UpstreamResponse } from './stream.js';
+import { HttpStream } from './stream/http-stream.js';
+import type { TlsInfo, StreamHost, StreamResult, UpstreamRequest, UpstreamResponse } from './stream/types.js';
 import { GrpcClients, httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec, type GrpcReply, type GrpcStreamCall } from './upstreams.js';
 import type { WasmVm } from './vm.js';
 import { readProtoFields } from './wire.js';

@@ -2,12 +2,12 @@
 export { Host, type HostOptions, type RequestSpec, type WaitOptions, type CalloutRecord } from './host.js';
 export { Plugin, PluginLoadError, type PluginSpec } from './plugin.js';
 export { ModuleTimeoutError } from './watchdog.js';
-export type { StreamResult, UpstreamRequest, UpstreamResponse } from './stream.js';
+export type { StreamResult, UpstreamRequest, UpstreamResponse } from './stream/types.js';
 export type { Route, HeaderMatch, RouteDecision } from './router.js';
 export type { ClusterInput, ClusterSpec, GrpcHandler, GrpcReply, GrpcRequest, HttpHandler } from './upstreams.js';
 export type { NodeInfo } from './attributes.js';
 export type { PathNormalization, EscapedSlashesAction } from './paths.js';
-export type { TlsInfo } from './stream.js';
+export type { TlsInfo } from './stream/types.js';
 export { encode } from './attributes.js';
 export { VirtualClock } from './clock.js';
 export { LogSink, type LogEntry } from './logs.js';

@@ -5,7 +5,6 @@ import { MetricType, WasmResult } from './abi.js';
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
 const KINDS: MetricKind[] = ['counter', 'gauge', 'histogram'];
-const TYPE_MASK = 0x3;
 const ID_INCREMENT = 0x4;
 
 export interface Metric {

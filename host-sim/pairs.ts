@@ -1,9 +1,15 @@
 // The pairs encoding of header maps: u32 count, count * (u32 key_size, u32 value_size),
 // then each key and value followed by NUL, little-endian.
 
+import { bytesToText, textToBytes } from './bytes.js';
+
 export type HeaderList = [string, string][];
 
-import { bytesToText, textToBytes } from './bytes.js';
+/** Headers as a test writes them (an object or pairs, values as text or bytes), as a lower-cased list. */
+export function headerList(h: Record<string, string | Uint8Array> | [string, string | Uint8Array][] | undefined): HeaderList {
+  if (!h) return [];
+  return (Array.isArray(h) ? h : Object.entries(h)).map(([k, v]) => [k.toLowerCase(), v instanceof Uint8Array ? bytesToText(v) : String(v)]);
+}
 
 /** Envoy's limits: a larger or longer pairs buffer is treated as empty. */
 export const PAIRS_MAX_BYTES = 1 << 20;

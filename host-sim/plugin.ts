@@ -7,7 +7,8 @@ import type { AbiVersion } from './contract.js';
 import { linkImports, LinkError, type HostServices } from './host-functions/index.js';
 import type { ModuleInfo } from './wasm/binary.js';
 import { checkModule, refusal } from './load-rules.js';
-import { encode, encodeJsonValue, lookupJson, protoNode, type NodeInfo } from './attributes.js';
+import type { NodeInfo } from './attributes.js';
+import { rootAttribute } from './attribute-lookup.js';
 import type { LogSink } from './logs.js';
 import { SourceMapLocator, type TrapLocator } from './source-map.js';
 import { WasmVm, type VmOwner } from './vm.js';
@@ -180,25 +181,6 @@ export class Plugin implements VmOwner {
 
   rootContextId(vm: WasmVm): number { return this.rootContextIds.get(vm) ?? 0; }
 
-  /** Attributes a root context can read: plugin_*, xds.node, and what the test added. */
-  rootProperty(path: string[]): Uint8Array | undefined {
-    const [top, ...rest] = path;
-    if (rest.length === 0) {
-      if (top === 'plugin_name') return encode.string(this.name);
-      if (top === 'plugin_root_id') return encode.string(this.rootId);
-      if (top === 'plugin_vm_id') return encode.string(this.vmId);
-    }
-    const extra = this.host.rootAttributes.get(path.join('.'));
-    if (extra) return extra;
-    if (top === 'xds' && rest[0] === 'node') {
-      if (rest.length === 1) return protoNode(this.host.node);
-      if (rest[1] === 'id' && rest.length === 2) return encode.string(this.host.node.id ?? '');
-      if (rest[1] === 'cluster' && rest.length === 2) return encode.string(this.host.node.cluster ?? '');
-      if (rest[1] === 'metadata') {
-        const value = rest.length === 2 ? this.host.node.metadata ?? {} : lookupJson(this.host.node.metadata ?? {}, rest.slice(2));
-        return encodeJsonValue(value);
-      }
-    }
-    return undefined;
-  }
+  /** Attributes a root context can read (attribute-lookup.ts resolves every attribute). */
+  rootProperty(path: string[]): Uint8Array | undefined { return rootAttribute(this, path); }
 }

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { bytesToText, textToBytes } from './bytes.js';
-import type { UpstreamRequest, UpstreamResponse } from './stream.js';
+import type { UpstreamRequest, UpstreamResponse } from './stream/types.js';
 
 /** Node writes and reads header values as Latin-1: one character per byte. */
 const toLatin1 = (text: string) => Buffer.from(textToBytes(text)).toString('latin1');

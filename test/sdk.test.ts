@@ -1,7 +1,7 @@
 // The SDK's API, exercised by modules it built, running in host-sim.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, PluginLoadError, type HostOptions, type StreamResult } from '../host-sim/index.js';
-import { filterModule, fixtureModule } from './support/modules.js';
+import { Host, type HostOptions, type StreamResult } from '../host-sim/index.js';
+import { fixtureModule } from './support/modules.js';
 
 const hosts: Host[] = [];
 afterEach(() => { for (const h of hosts.splice(0)) h.close(); });

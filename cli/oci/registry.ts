@@ -134,7 +134,7 @@ export class RegistryClient {
   private readonly deadline: number;
   readonly limits: Required<Pick<RegistryOptions, 'maxManifestBytes' | 'maxModuleBytes' | 'timeoutMs' | 'idleTimeoutMs'>>;
 
-  constructor(readonly registry: string, private readonly options: RegistryOptions = {}) {
+  constructor(readonly registry: string, options: RegistryOptions = {}) {
     this.limits = {
       maxManifestBytes: options.maxManifestBytes ?? DEFAULT_LIMITS.maxManifestBytes,
       maxModuleBytes: options.maxModuleBytes ?? DEFAULT_LIMITS.maxModuleBytes,

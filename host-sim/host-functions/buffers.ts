@@ -1,4 +1,5 @@
 import { BufferType, WasmResult } from '../abi.js';
+import { concatBytes } from '../bytes.js';
 import type { BufferAccess, WasmVm } from '../vm.js';
 
 const EMPTY: BufferAccess = { get: () => new Uint8Array(0) };
@@ -57,17 +58,10 @@ export function bufferFunctions(vm: WasmVm) {
       length >>>= 0;
       // Envoy's Buffer::copyFrom: at the start it drains `length` bytes and prepends (so 0
       // prepends and >= size replaces all); at or past the end it appends; elsewhere BadArgument.
-      if (start === 0) buffer.set(concat(data, current.subarray(Math.min(length, current.length))));
-      else if (start >= current.length) buffer.set(concat(current, data));
+      if (start === 0) buffer.set(concatBytes(data, current.subarray(Math.min(length, current.length))));
+      else if (start >= current.length) buffer.set(concatBytes(current, data));
       else return WasmResult.BadArgument;
       return WasmResult.Ok;
     },
   };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,6 +1,6 @@
 // `wfk service-config rate-quota`: the service's limits generated from the filter's configuration, loaded
 // into the real envoyproxy/ratelimit and asked for each kind of descriptor the filter sends.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

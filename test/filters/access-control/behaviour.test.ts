@@ -2,7 +2,7 @@
 // API keys, JWT claims, dry run, metrics, failing closed and a fuzz run.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, PluginLoadError, type HostOptions, type RequestSpec } from '../../../host-sim/index.js';
+import { Host, type HostOptions, type RequestSpec } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';

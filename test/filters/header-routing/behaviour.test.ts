@@ -1,7 +1,7 @@
 // filters/header-routing in host-sim: matchers, targets through Envoy's router, weights and
 // stickiness, faults on the virtual clock, and configuration errors.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, PluginLoadError, type HostOptions, type RequestSpec, type Route } from '../../../host-sim/index.js';
+import { Host, type HostOptions, type RequestSpec, type Route } from '../../../host-sim/index.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';
 

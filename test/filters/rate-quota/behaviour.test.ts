@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../../cli/build.js';
-import { Host, PluginLoadError, type HostOptions, type StreamResult } from '../../../host-sim/index.js';
+import { Host, type HostOptions, type StreamResult } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';

@@ -2,7 +2,7 @@
 // the cardinality cap, Prometheus output through the generated stats_tags, trace context and a
 // JSON access log that hostile headers cannot break.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, PluginLoadError, type HostOptions } from '../../../host-sim/index.js';
+import { Host, type HostOptions } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import telemetryDeployment from '../../../filters/telemetry/deployment.js';
 import { filterModule } from '../../support/modules.js';
