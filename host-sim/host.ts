@@ -1,23 +1,28 @@
 // The simulated Envoy: plugins in a filter chain, a router with clusters, the host services
 // every VM shares (shared data, queues, metrics, timers, callouts), and the test API.
-import { GrpcStatus, LOG_LEVEL_NAMES, WasmResult, type LogLevelName } from './abi.js';
+import { LOG_LEVEL_NAMES, WasmResult, type LogLevelName } from './abi.js';
 import type { NodeInfo } from './attributes.js';
-import { VirtualClock, type Timer } from './clock.js';
-import type { GrpcCallRequest, HostServices, HttpCallRequest } from './host-functions/index.js';
-import { bytesToText, textToBytes } from './bytes.js';
+import { asBytes, textToBytes } from './bytes.js';
+import { Callouts, type CalloutRecord } from './callouts.js';
+import { VirtualClock } from './clock.js';
+import { ForeignFunctions } from './foreign-functions.js';
+import type { HostServices } from './host-functions/index.js';
 import { LogSink } from './logs.js';
 import { MetricStore, type StatsTag } from './metrics.js';
-import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
-import { Watchdog } from './watchdog.js';
+import { headerList } from './pairs.js';
 import { normalizeRequestPath, type PathNormalization } from './paths.js';
+import { Plugin, type PluginSpec, type PluginHost } from './plugin.js';
 import { seededRandom } from './random.js';
 import { Router, type Route } from './router.js';
 import { SharedData, SharedQueues } from './shared-state.js';
 import { HttpStream } from './stream/http-stream.js';
 import type { TlsInfo, StreamHost, StreamResult, UpstreamRequest, UpstreamResponse } from './stream/types.js';
-import { GrpcClients, httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec, type GrpcReply, type GrpcStreamCall } from './upstreams.js';
+import { Ticks } from './ticks.js';
+import { httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec } from './upstreams.js';
 import type { WasmVm } from './vm.js';
-import { readProtoFields } from './wire.js';
+import { Watchdog } from './watchdog.js';
+
+export type { CalloutRecord };
 
 export interface HostOptions {
   /** Worker threads: each plugin runs in this many VMs (default 1). */
@@ -88,41 +93,6 @@ export interface WaitOptions {
   maxAdvanceMs?: number;
 }
 
-export interface CalloutRecord {
-  kind: 'http' | 'grpc' | 'grpc-stream';
-  plugin: string;
-  cluster: string;
-  token: number;
-  headers: [string, string][];
-  body: Uint8Array;
-  service?: string;
-  method?: string;
-  /** How it ended: a status code, "timeout", "cancelled", or undefined while pending. */
-  outcome?: string;
-}
-
-interface PendingCallout {
-  record: CalloutRecord;
-  vm: WasmVm;
-  contextId: number;
-  timer?: Timer;
-  settled: boolean;
-  cancel?: () => void;
-  forget?: () => void;
-  /** Virtual time the callout was sent (ms). */
-  sentAt?: number;
-  /** A stream to a real gRPC server. */
-  stream?: GrpcStreamCall;
-}
-
-const encoder = new TextEncoder();
-
-/** Filter state objects stock Envoy can create from a string (StreamInfo::FilterState::ObjectFactory). */
-const WELL_KNOWN_FILTER_STATE = [
-  'envoy.network.upstream_server_name', 'envoy.network.application_protocols', 'envoy.network.transport_socket.original_dst_address',
-  'envoy.network.upstream_subject_alt_names', 'envoy.tcp_proxy.cluster', 'envoy.string', 'envoy.filters.network.http_connection_manager.local_reply_owner',
-];
-
 /** Envoy's default max_request_headers_kb (60). */
 const MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
 
@@ -140,30 +110,26 @@ const REAL_TIME_STEP_MS = 20;
 /** How long (real time) a test handler may stay silent before the host treats it as hung. */
 const HANDLER_QUIET_MS = 100;
 
-function headerList(h: Record<string, string | Uint8Array> | [string, string | Uint8Array][] | undefined): [string, string][] {
-  if (!h) return [];
-  return (Array.isArray(h) ? h : Object.entries(h)).map(([k, v]) => [k.toLowerCase(), v instanceof Uint8Array ? bytesToText(v) : String(v)]);
-}
-
-function toBytes(b: string | Uint8Array): Uint8Array { return typeof b === 'string' ? encoder.encode(b) : b; }
-
 function attributeMap(a: Record<string, Uint8Array | string> | undefined): Map<string, Uint8Array> {
-  return new Map(Object.entries(a ?? {}).map(([k, v]) => [k, toBytes(v)]));
+  return new Map(Object.entries(a ?? {}).map(([k, v]) => [k, asBytes(v)]));
 }
 
-/** A small deterministic generator, so weighted routing and ids repeat across runs. */
-export class Host implements HostServices, StreamHost, PluginHost {
+/**
+ * The test API: load plugins into the chain, send requests, move the virtual clock, read logs,
+ * metrics and callouts. The services VMs share are composed from their own modules.
+ */
+export class Host implements StreamHost, PluginHost {
   readonly clock = new VirtualClock();
   readonly shared = new SharedData();
   readonly queues = new SharedQueues();
   readonly metrics = new MetricStore();
   readonly logs = new LogSink();
   readonly plugins: Plugin[] = [];
-  readonly callouts: CalloutRecord[] = [];
   readonly node: NodeInfo;
   readonly rootAttributes: Map<string, Uint8Array>;
-  readonly services: HostServices = this;
+  readonly services: HostServices;
   readonly workers: number;
+  readonly foreign = new ForeignFunctions();
   private readonly clusters = new Map<string, ClusterSpec>();
   private readonly router: Router;
   /**
@@ -172,18 +138,12 @@ export class Host implements HostServices, StreamHost, PluginHost {
    * upstream, so waiting for it stops after a short quiet period.
    */
   private readonly pending = new Map<Promise<unknown>, 'network' | 'handler'>();
-  private readonly calloutsByToken = new Map<string, PendingCallout>();
-  private readonly tokens = new WeakMap<WasmVm, { http: number; grpc: number; stream: number }>();
-  private readonly ticks = new Map<string, Timer>();
-  private readonly tickPeriods = new Map<string, number>();
-  private readonly grpcClients = new GrpcClients();
+  private readonly calloutService: Callouts;
+  private readonly ticks: Ticks;
   private readonly random: () => number;
   private readonly statsTags: StatsTag[];
   private readonly generateRequestId: boolean;
   private nextWorker = 0;
-  private readonly declaredProperties = new WeakMap<WasmVm, Set<string>>();
-  /** Filter state keys Envoy has object factories for (set_envoy_filter_state accepts only these). */
-  readonly filterStateFactories = new Set<string>(WELL_KNOWN_FILTER_STATE);
   private nextConnectionId = 1;
 
   private readonly pathNormalization: PathNormalization;
@@ -206,6 +166,31 @@ export class Host implements HostServices, StreamHost, PluginHost {
     const first = Object.keys(clusters)[0];
     this.router = new Router(options.routes ?? [{ name: 'default', match: { prefix: '/' }, cluster: first }],
       () => new Set(this.clusters.keys()), this.random);
+    this.calloutService = new Callouts(this.clock, this.clusters, (work, kind) => this.track(work, kind));
+    this.ticks = new Ticks(this.clock);
+    this.services = this.composeServices();
+  }
+
+  /** Every callout the plugins made, in order, with how it ended. */
+  get callouts(): CalloutRecord[] { return this.calloutService.records; }
+
+  /** What every VM's host functions call. */
+  private composeServices(): HostServices {
+    const callouts = this.calloutService;
+    return {
+      clock: this.clock, shared: this.shared, queues: this.queues, metrics: this.metrics,
+      logLevel: () => LOG_LEVEL_NAMES.indexOf(this.logs.level),
+      httpCall: (vm, contextId, request) => callouts.httpCall(vm, contextId, request),
+      grpcCall: (vm, contextId, request) => callouts.grpcCall(vm, contextId, request),
+      grpcStream: (vm, contextId, request) => callouts.grpcStream(vm, contextId, request),
+      grpcSend: (vm, token, message, endStream) => callouts.grpcSend(vm, token, message, endStream),
+      grpcCancel: (vm, token) => callouts.grpcCancel(vm, token),
+      grpcClose: (vm, token) => callouts.grpcClose(vm, token),
+      setTickPeriod: (vm, rootContextId, periodMs) => this.ticks.setTickPeriod(vm, rootContextId, periodMs),
+      // No root context is ever torn down during a test, so none is waiting to finish.
+      done: () => WasmResult.NotFound,
+      foreignFunction: (vm, name, args) => this.foreign.call(vm, name, args),
+    };
   }
 
   /**
@@ -241,7 +226,7 @@ export class Host implements HostServices, StreamHost, PluginHost {
     }
     const verdict = normalizeRequestPath(headers[1][1], this.pathNormalization);
     if ('path' in verdict) headers[1][1] = verdict.path;
-    const chunks = spec.body === undefined ? [] : (Array.isArray(spec.body) ? spec.body : [spec.body]).map(toBytes);
+    const chunks = spec.body === undefined ? [] : (Array.isArray(spec.body) ? spec.body : [spec.body]).map(asBytes);
     const protocol = spec.protocol ?? 'HTTP/1.1';
     const http1 = protocol.startsWith('HTTP/1');
     // Envoy's HTTP/1 codec consumes transfer-encoding (filters never see it); a body given
@@ -340,20 +325,15 @@ export class Host implements HostServices, StreamHost, PluginHost {
     this.track(Promise.resolve().then(() => this.watchdog.run(() => 'posted work', work)), 'network');
   }
 
-  retireVm(vm: WasmVm): void {
-    for (const [key, timer] of this.ticks) {
-      if (key.startsWith(`${vm.id}:`)) { this.clock.cancel(timer); this.ticks.delete(key); this.tickPeriods.delete(key); }
-    }
-  }
+  retireVm(vm: WasmVm): void { this.ticks.retire(vm); }
 
   /** The metrics in Prometheus text format, with the host's stats_tags applied. */
   prometheus(statsTags: StatsTag[] = this.statsTags): string { return this.metrics.prometheus(statsTags); }
 
   /** Closes gRPC clients and stops timers. */
   close(): void {
-    this.grpcClients.close();
-    for (const t of this.ticks.values()) this.clock.cancel(t);
-    for (const c of this.calloutsByToken.values()) this.clock.cancel(c.timer);
+    this.calloutService.close();
+    this.ticks.close();
   }
 
   now(): number { return this.clock.now(); }
@@ -383,286 +363,4 @@ export class Host implements HostServices, StreamHost, PluginHost {
   readonly routeTimeoutMs = 15_000;
   /** Envoy's default stream idle timeout: a stream nothing moves for 5 minutes gets 408. */
   readonly streamIdleTimeoutMs = 300_000;
-
-  // ---- HostServices ------------------------------------------------------------------------
-
-  logLevel(): number { return LOG_LEVEL_NAMES.indexOf(this.logs.level); }
-
-  private nextToken(vm: WasmVm, kind: 'http' | 'grpc' | 'stream'): number {
-    // cpp-host: one counter per callout type per VM, the type in the low two bits.
-    let t = this.tokens.get(vm);
-    if (!t) { t = { http: 0, grpc: 1, stream: 2 }; this.tokens.set(vm, t); }
-    t[kind] += 4;
-    return t[kind];
-  }
-
-  private key(vm: WasmVm, token: number): string { return `${vm.id}:${token}`; }
-
-  httpCall(vm: WasmVm, contextId: number, request: HttpCallRequest): { result: number; token?: number } {
-    const cluster = this.clusters.get(request.cluster);
-    if (!cluster || (!cluster.http && !cluster.url)) return { result: WasmResult.BadArgument };
-    // Envoy lower-cases the names a module gives (it builds the message with LowerCaseString).
-    const given = request.headers.map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
-    const has = (name: string) => given.some(([k]) => k === name);
-    if (!has(':method') || !has(':path') || !has(':authority')) return { result: WasmResult.BadArgument };
-    const token = this.nextToken(vm, 'http');
-    const record: CalloutRecord = { kind: 'http', plugin: vm.owner.name, cluster: request.cluster, token, headers: given, body: request.body };
-    this.callouts.push(record);
-    const pending: PendingCallout = { record, vm, contextId, settled: false };
-    this.calloutsByToken.set(this.key(vm, token), pending);
-    const sentAt = this.clock.now();
-    pending.sentAt = sentAt;
-    if (request.timeoutMs > 0) {
-      // Envoy's async client answers a timeout itself, as its router does: 504 with a text body.
-      pending.timer = this.clock.schedule(request.timeoutMs, () => this.settleHttp(pending, { status: 504,
-        headers: [['content-length', '24'], ['content-type', 'text/plain']], body: 'upstream request timeout' }, 'timeout'));
-    }
-    // Envoy marks its own callouts internal.
-    const headers: [string, string][] = [...given, ['x-envoy-internal', 'true']];
-    if (request.timeoutMs > 0) headers.push(['x-envoy-expected-rq-timeout-ms', String(request.timeoutMs)]);
-    if (request.body.length > 0 && !has('content-length')) headers.push(['content-length', String(request.body.length)]);
-    const upstreamRequest: UpstreamRequest = { cluster: request.cluster, headers, body: request.body, trailers: request.trailers };
-    const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : httpToServer(cluster.url!, upstreamRequest)))()
-      .then((response) => this.settleHttp(pending, response, String(response.status)),
-        (error) => this.settleHttp(pending, undefined, `failed: ${(error as Error).message}`));
-    pending.forget = this.track(work, cluster.http ? 'handler' : 'network');
-    return { result: WasmResult.Ok, token };
-  }
-
-  /** Marks a callout finished; true when its context can still receive the result. */
-  private finish(pending: PendingCallout, outcome: string): boolean {
-    if (pending.settled) return false;
-    pending.settled = true;
-    pending.record.outcome = outcome;
-    this.clock.cancel(pending.timer);
-    pending.forget?.();
-    this.calloutsByToken.delete(this.key(pending.vm, pending.record.token));
-    // Envoy cancels the callouts of a context that is gone.
-    return pending.vm.contexts.has(pending.contextId) && !pending.vm.failed;
-  }
-
-  private settleHttp(pending: PendingCallout, response: UpstreamResponse | undefined, outcome: string): void {
-    if (!this.finish(pending, outcome)) return;
-    const { vm, contextId } = pending;
-    if (!response || response.reset) {
-      vm.call('proxy_on_http_call_response', contextId, contextId, pending.record.token, 0, 0, 0);
-      return;
-    }
-    const headers: [string, string][] = [[':status', String(response.status)], ...headerList(response.headers as never).filter(([k]) => k !== ':status')];
-    // The async client's router adds the upstream time, as for routed requests.
-    if (outcome !== 'timeout') headers.push(['x-envoy-upstream-service-time', String(Math.round(this.clock.now() - (pending.sentAt ?? 0)))]);
-    const body = response.body === undefined ? new Uint8Array(0)
-      : Array.isArray(response.body) ? concatAll(response.body.map(toBytes)) : toBytes(response.body);
-    const trailers = headerList(response.trailers as never);
-    vm.callbackData = { kind: 'http', headers, body, trailers };
-    try {
-      vm.call('proxy_on_http_call_response', contextId, contextId, pending.record.token, headers.length, body.length, trailers.length);
-    } finally {
-      vm.callbackData = {};
-    }
-  }
-
-  grpcCall(vm: WasmVm, contextId: number, request: GrpcCallRequest): { result: number; token?: number } {
-    const cluster = this.clusters.get(request.cluster);
-    if (!cluster || (!cluster.grpc && !cluster.url)) return { result: WasmResult.ParseFailure };
-    const token = this.nextToken(vm, 'grpc');
-    const record: CalloutRecord = { kind: 'grpc', plugin: vm.owner.name, cluster: request.cluster, token,
-      headers: request.metadata, body: request.message ?? new Uint8Array(0), service: request.service, method: request.method };
-    this.callouts.push(record);
-    const pending: PendingCallout = { record, vm, contextId, settled: false };
-    this.calloutsByToken.set(this.key(vm, token), pending);
-    if (request.timeoutMs > 0) {
-      pending.timer = this.clock.schedule(request.timeoutMs, () => {
-        pending.cancel?.();
-        this.settleGrpc(pending, { status: GrpcStatus.DeadlineExceeded, message: 'timeout' }, 'timeout');
-      });
-    }
-    const grpcRequest = { service: request.service, method: request.method, metadata: request.metadata, message: request.message ?? new Uint8Array(0) };
-    let reply: Promise<GrpcReply>;
-    if (cluster.grpc) {
-      reply = (async () => cluster.grpc!(grpcRequest))();
-    } else {
-      const call = this.grpcClients.unary(cluster.url!, grpcRequest, request.timeoutMs);
-      pending.cancel = call.cancel;
-      reply = call.reply;
-    }
-    const work = reply.then(
-      (r) => { if (!r.hang) this.settleGrpc(pending, r, String(r.status ?? 0)); },
-      (error) => this.settleGrpc(pending, { status: GrpcStatus.Unavailable, message: (error as Error).message }, 'failed'));
-    pending.forget = this.track(work, cluster.grpc ? 'handler' : 'network');
-    return { result: WasmResult.Ok, token };
-  }
-
-  /**
-   * Ends a call. A unary call ends as Envoy ends it (measured on 1.40): at the plugin's root
-   * context, the response alone on success (no metadata callbacks, no close), or the close with
-   * the status on failure. A stream ends with its trailing metadata and the close.
-   */
-  private settleGrpc(pending: PendingCallout, reply: GrpcReply, outcome: string): void {
-    if (!this.finish(pending, outcome)) return;
-    const { vm } = pending;
-    const token = pending.record.token;
-    const status = reply.status ?? 0;
-    const deliver = (name: string, contextId: number, data: typeof vm.callbackData, ...args: number[]) => {
-      vm.callbackData = data;
-      try { vm.call(name, contextId, contextId, token, ...args); } finally { vm.callbackData = {}; }
-    };
-    if (pending.record.kind === 'grpc') {
-      const caller = vm.contexts.get(pending.contextId);
-      const root = caller?.kind === 'stream' ? caller.rootContextId : pending.contextId;
-      if (status === 0) {
-        const body = reply.response ?? new Uint8Array(0);
-        deliver('proxy_on_grpc_receive', root, { kind: 'grpc', body }, body.length);
-        return;
-      }
-      vm.lastStatus = { code: status, message: reply.message ?? '' };
-      deliver('proxy_on_grpc_close', root, { kind: 'grpc' }, status);
-      return;
-    }
-    if (reply.trailingMetadata?.length) {
-      deliver('proxy_on_grpc_receive_trailing_metadata', pending.contextId, { kind: 'grpc', trailers: reply.trailingMetadata }, reply.trailingMetadata.length);
-    }
-    vm.lastStatus = { code: status, message: reply.message ?? '' };
-    deliver('proxy_on_grpc_close', pending.contextId, { kind: 'grpc' }, status);
-  }
-
-  grpcStream(vm: WasmVm, contextId: number, request: GrpcCallRequest): { result: number; token?: number } {
-    const cluster = this.clusters.get(request.cluster);
-    if (!cluster || (!cluster.grpc && !cluster.url)) return { result: WasmResult.ParseFailure };
-    const token = this.nextToken(vm, 'stream');
-    const record: CalloutRecord = { kind: 'grpc-stream', plugin: vm.owner.name, cluster: request.cluster, token,
-      headers: request.metadata, body: new Uint8Array(0), service: request.service, method: request.method };
-    this.callouts.push(record);
-    const pending: PendingCallout = { record, vm, contextId, settled: false };
-    this.calloutsByToken.set(this.key(vm, token), pending);
-    if (cluster.url) {
-      const stream = this.grpcClients.stream(cluster.url, request.service, request.method, request.metadata, {
-        metadata: (md) => this.deliverGrpc(pending, 'proxy_on_grpc_receive_initial_metadata', { kind: 'grpc', headers: md }, md.length),
-        message: (bytes) => this.deliverGrpc(pending, 'proxy_on_grpc_receive', { kind: 'grpc', body: bytes }, bytes.length),
-        end: (status, message, trailers) => this.settleGrpc(pending, { status, message, trailingMetadata: trailers }, String(status)),
-      });
-      pending.stream = stream;
-      pending.cancel = () => stream.cancel();
-      pending.forget = this.track(stream.done, 'network');
-    }
-    return { result: WasmResult.Ok, token };
-  }
-
-  /** Delivers one gRPC event to the module, with the data the callback may read. */
-  private deliverGrpc(pending: PendingCallout, name: string, data: WasmVm['callbackData'], ...args: number[]): void {
-    const { vm, contextId } = pending;
-    if (pending.settled || !vm.contexts.has(contextId) || vm.failed) return;
-    vm.callbackData = data;
-    try { vm.call(name, contextId, contextId, pending.record.token, ...args); } finally { vm.callbackData = {}; }
-  }
-
-  grpcSend(vm: WasmVm, token: number, message: Uint8Array, endStream: boolean): number {
-    const pending = this.calloutsByToken.get(this.key(vm, token));
-    if (!pending || pending.record.kind !== 'grpc-stream') return WasmResult.NotFound;
-    if (pending.stream) {
-      pending.stream.write(message, endStream);
-      return WasmResult.Ok;
-    }
-    const cluster = this.clusters.get(pending.record.cluster)!;
-    const work = (async () => cluster.grpc!({ service: pending.record.service!, method: pending.record.method!, metadata: pending.record.headers, message }))()
-      .then((reply) => {
-        if (pending.settled || reply.hang) return;
-        if (reply.response && (reply.status ?? 0) === 0) this.deliverGrpc(pending, 'proxy_on_grpc_receive', { kind: 'grpc', body: reply.response }, reply.response.length);
-        if (endStream || (reply.status ?? 0) !== 0) this.settleGrpc(pending, { status: reply.status ?? 0, message: reply.message }, String(reply.status ?? 0));
-      }, (error) => this.settleGrpc(pending, { status: GrpcStatus.Unknown, message: `handler failed: ${(error as Error).message}` }, 'failed'));
-    this.track(work);
-    return WasmResult.Ok;
-  }
-
-  grpcCancel(vm: WasmVm, token: number): number {
-    const pending = this.calloutsByToken.get(this.key(vm, token));
-    if (!pending) return WasmResult.NotFound;
-    pending.cancel?.();
-    this.finish(pending, 'cancelled');
-    return WasmResult.Ok;
-  }
-
-  /**
-   * Envoy closes a unary call by cancelling it (no callback follows) and a stream by
-   * half-closing it: the server then finishes and on_grpc_close arrives later.
-   */
-  grpcClose(vm: WasmVm, token: number): number {
-    const pending = this.calloutsByToken.get(this.key(vm, token));
-    if (!pending) return WasmResult.NotFound;
-    if (pending.record.kind !== 'grpc-stream') {
-      pending.cancel?.();
-      this.finish(pending, 'closed');
-      return WasmResult.Ok;
-    }
-    if (pending.stream) pending.stream.end();
-    else this.track(Promise.resolve().then(() => this.settleGrpc(pending, { status: 0 }, 'closed')));
-    return WasmResult.Ok;
-  }
-
-  setTickPeriod(vm: WasmVm, rootContextId: number, periodMs: number): number {
-    const key = `${vm.id}:${rootContextId}`;
-    this.clock.cancel(this.ticks.get(key));
-    this.ticks.delete(key);
-    this.tickPeriods.delete(key);
-    if (periodMs === 0) return WasmResult.Ok;
-    const fire = () => {
-      this.ticks.delete(key);
-      if (vm.failed || vm.retired) return;
-      vm.call('proxy_on_tick', rootContextId, rootContextId);
-      // Unless on_tick changed or stopped the timer, the next tick is one period later.
-      if (!this.ticks.has(key) && this.tickPeriods.get(key) === periodMs) this.ticks.set(key, this.clock.schedule(periodMs, fire));
-    };
-    this.tickPeriods.set(key, periodMs);
-    this.ticks.set(key, this.clock.schedule(periodMs, fire));
-    return WasmResult.Ok;
-  }
-
-  done(_vm: WasmVm, _contextId: number): number {
-    // No root context is ever torn down during a test, so none is waiting to finish.
-    return WasmResult.NotFound;
-  }
-
-  foreignFunction(vm: WasmVm, name: string, args: Uint8Array): { result: number; data?: Uint8Array } {
-    const context = vm.context();
-    const stream = context?.kind === 'stream' ? context.stream : undefined;
-    switch (name) {
-      case 'clear_route_cache':
-        stream?.clearRouteCache();
-        return { result: WasmResult.Ok };
-      case 'declare_property': {
-        const fields = readProtoFields(args);
-        const property = fields.get(1)?.bytes;
-        if (!property) return { result: WasmResult.BadArgument };
-        const declared = this.declaredProperties.get(vm) ?? new Set<string>();
-        this.declaredProperties.set(vm, declared);
-        const key = new TextDecoder().decode(property);
-        // A property keeps its first declaration: Envoy refuses to redeclare it.
-        if (declared.has(key)) return { result: WasmResult.BadArgument };
-        declared.add(key);
-        return { result: WasmResult.Ok };
-      }
-      case 'set_envoy_filter_state': {
-        if (!stream) return { result: WasmResult.NotFound };
-        const fields = readProtoFields(args);
-        const path = fields.get(1)?.bytes;
-        const value = fields.get(2)?.bytes ?? new Uint8Array(0);
-        if (!path) return { result: WasmResult.BadArgument };
-        const key = new TextDecoder().decode(path);
-        // Envoy creates only objects it has a factory for.
-        if (!this.filterStateFactories.has(key)) return { result: WasmResult.NotFound };
-        stream.setFilterState(key, value);
-        return { result: WasmResult.Ok };
-      }
-      default:
-        return { result: WasmResult.NotFound };
-    }
-  }
 }
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) { out.set(p, offset); offset += p.length; }
-  return out;
-}
-

@@ -63,13 +63,13 @@ describe('host contract', () => {
 
   it('host-sim implements every env function of ABI 0.1.0, 0.2.0 and 0.2.1', () => {
     const host = new Host();
-    const implemented = hostFunctions({} as WasmVm, host, { wakeQueue: () => {} });
+    const implemented = hostFunctions({} as WasmVm, host.services, { wakeQueue: () => {} });
     const missing = HOST_IMPORTS.filter((i) => i.module === 'env' && !(i.name in implemented)).map((i) => i.name);
     expect(missing).toEqual([]);
   });
 
   it('host-sim implements every tier-T1 WASI function with its own behaviour', () => {
-    const wasi = wasiFunctions({} as WasmVm, new Host(), {});
+    const wasi = wasiFunctions({} as WasmVm, new Host().services, {});
     const t1 = HOST_IMPORTS.filter((i) => i.module === 'wasi_snapshot_preview1' && i.tier === 'T1').map((i) => i.name);
     expect(t1).toHaveLength(15);
     expect(t1.filter((name) => !(name in wasi))).toEqual([]);

@@ -21,7 +21,7 @@ export interface GrpcCallRequest {
   timeoutMs: number;
 }
 
-/** The host services shared by every VM; implemented by Host. */
+/** The host services shared by every VM; Host composes them (host.ts). */
 export interface HostServices {
   readonly clock: VirtualClock;
   readonly shared: SharedData;
