@@ -1,6 +1,6 @@
 // Reading a filter's JSON configuration with errors that name the field: the first problem is
 // kept as "quotas[0].max_amount: must be a whole number above 0", for proxy_on_configure's log.
-import { JsonKind, JsonValue, parseJson } from "./json";
+import { JsonKind, JsonValue, parseJson } from "./util/json";
 import { parseDuration } from "./duration";
 
 export class ConfigReader {

@@ -1,106 +1,16 @@
-import { grpcCalls, httpCalls } from "./internal/callouts";
-import { proxy_done, proxy_get_status, proxy_grpc_call, proxy_grpc_cancel, proxy_grpc_close, proxy_grpc_send, proxy_grpc_stream,
-  proxy_http_call, proxy_set_effective_context } from "./internal/imports";
-import { OUT_PTR, OUT_SIZE, OUT_WORD, resetReturned, takeReturnedString } from "./internal/memory";
+// The classes a filter extends: RootContext (one per plugin configuration in each VM) and
+// Context (one per HTTP stream), with the callbacks Envoy drives and the callouts they make.
+import { proxy_done, proxy_grpc_call, proxy_grpc_stream, proxy_http_call } from "./internal/imports";
+import { OUT_WORD } from "./internal/memory";
 import { encode3, aPtr, aLen, bPtr, bLen, cPtr, cLen } from "./internal/utf8";
+import { BaseContext } from "./base-context";
+import { grpcCalls, httpCalls, GrpcCallHandler, GrpcStream, GrpcStreamResult, HttpCallback, HttpCallResponse } from "./callout";
 import {
   FilterDataStatusValues, FilterHeadersStatusValues, FilterMetadataStatusValues, FilterStatusValues,
-  FilterTrailersStatusValues, GrpcStatusValues, PeerTypeValues, WasmResultValues,
+  FilterTrailersStatusValues, PeerTypeValues, WasmResultValues,
 } from "./enums";
 import { Headers, serializeHeaders } from "./pairs";
-import { continue_request, continue_response } from "./stream";
 import { set_tick_period_milliseconds } from "./time";
-
-/** What RootContext and Context share: an id the host assigned. */
-export abstract class BaseContext {
-  context_id: u32;
-
-  constructor(context_id: u32) {
-    this.context_id = context_id;
-  }
-
-  /** Makes later host calls act on this context (e.g. from a callout response on another context). */
-  setEffectiveContext(): WasmResultValues {
-    return <WasmResultValues>proxy_set_effective_context(this.context_id);
-  }
-
-  continueRequest(): WasmResultValues { return continue_request(); }
-  continueResponse(): WasmResultValues { return continue_response(); }
-
-  /** The host is done with this context; return false to finish later with `done()` (root only). */
-  onDone(): bool { return true; }
-
-  /** The context is gone; no more callbacks will come for it. */
-  onDelete(): void {}
-}
-
-/** Receives the response of an http call (as @solo-io/proxy-runtime; headers is 0 on failure or timeout). */
-export type HttpCallResponse = (origin_context: BaseContext, headers: u32, body_size: usize, trailers: u32) => void;
-
-export class HttpCallback {
-  constructor(public origin_context: BaseContext, public cb: HttpCallResponse) {}
-}
-
-/**
- * Receives the events of a gRPC call or stream. Subclass it and keep any state the response
- * needs in fields (AssemblyScript has no closures). Headers and metadata are read through
- * stream_context.grpc_metadata during the callback.
- */
-export class GrpcCallHandler {
-  /** The call's token, once the host accepted it. */
-  token: u32 = 0;
-  /** A unary call (grpcCall), not a stream. */
-  unary: bool = false;
-
-  /** The context callbacks run as; null runs them as the root context. */
-  constructor(public context: BaseContext | null = null) {}
-
-  /** Cancels the call or stream: no more callbacks arrive for it. */
-  cancel(): WasmResultValues {
-    grpcCalls.delete(this.token);
-    return <WasmResultValues>proxy_grpc_cancel(this.token);
-  }
-
-  onInitialMetadata(count: u32): void {}
-  /**
-   * One response message. A unary call gets exactly one, then onClose(Ok): Envoy sends a
-   * successful unary call's response alone (no close follows it), and the SDK closes it.
-   */
-  onMessage(message: ArrayBuffer): void {}
-  onTrailingMetadata(count: u32): void {}
-  /** The call ended; status Ok after a response, else the failure and its message. */
-  onClose(status: GrpcStatusValues, message: string): void {}
-}
-
-/** An open gRPC stream: send messages, then close (half-close: replies still arrive) or cancel. */
-export class GrpcStream {
-  constructor(public token: u32) {}
-  send(message: ArrayBuffer, end_stream: bool = false): WasmResultValues {
-    return <WasmResultValues>proxy_grpc_send(this.token, changetype<usize>(message), message.byteLength, end_stream ? 1 : 0);
-  }
-  close(): WasmResultValues { return <WasmResultValues>proxy_grpc_close(this.token); }
-  cancel(): WasmResultValues {
-    grpcCalls.delete(this.token);
-    return <WasmResultValues>proxy_grpc_cancel(this.token);
-  }
-}
-
-export class StatusResult {
-  constructor(public code: u32, public message: string) {}
-}
-
-/** The status the host reported last (e.g. for on_grpc_close): a gRPC status code and message. */
-export function get_status(): StatusResult {
-  resetReturned();
-  store<u32>(OUT_WORD, 0);
-  let message = "";
-  if (proxy_get_status(OUT_WORD, OUT_PTR, OUT_SIZE) == WasmResultValues.Ok) message = takeReturnedString();
-  return new StatusResult(load<u32>(OUT_WORD), message);
-}
-
-export class GrpcStreamResult {
-  constructor(public result: WasmResultValues, public stream: GrpcStream | null) {}
-}
 
 /**
  * One per plugin configuration (Envoy's root_id) in each VM: holds configuration and state

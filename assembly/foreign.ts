@@ -1,7 +1,7 @@
 import { proxy_call_foreign_function } from "./internal/imports";
 import { OUT_PTR, OUT_SIZE, resetReturned, takeReturnedBytes } from "./internal/memory";
 import { WasmResultValues } from "./enums";
-import { ProtoWriter } from "./protobuf";
+import { ProtoWriter } from "./util/protobuf";
 
 // Envoy exposes extra host services as "foreign functions", called by name with bytes in and out.
 

@@ -61,10 +61,6 @@ export function get_header_map_value(map: HeaderMapTypeValues, key: ArrayBuffer)
   return takeReturnedBytes();
 }
 
-export function get_header_map_size(map: HeaderMapTypeValues): usize {
-  return getHeaderMapByteSize(map);
-}
-
 /** One header map of the current stream or callout. */
 export class HeaderMap {
   constructor(readonly type: HeaderMapTypeValues) {}
@@ -96,9 +92,6 @@ export class HeaderMap {
 
   byteSize(): usize { return getHeaderMapByteSize(this.type); }
 }
-
-/** @solo-io/proxy-runtime's name for a header map handle. */
-export type HeaderStreamManipulator = HeaderMap;
 
 export class HeaderMapManipulator {
   constructor(public request: HeaderMap, public response: HeaderMap, public http_callback: HeaderMap) {}

@@ -14,14 +14,14 @@ export * from "./metrics";
 export * from "./time";
 export * from "./stream";
 export * from "./foreign";
-export * from "./protobuf";
-export * from "./json";
-export * from "./regex";
+export * from "./util/protobuf";
+export * from "./util/json";
+export * from "./util/regex";
 export * from "./duration";
-export * from "./net";
+export * from "./util/net";
 export { ConfigReader } from "./config";
-export * from "./sha256";
-export * from "./base64";
+export * from "./util/sha256";
+export * from "./util/base64";
 export * from "./istio";
 export * from "./peer";
 export * from "./metadata";
@@ -29,18 +29,8 @@ export * from "./xfcc";
 export * from "./path";
 export * from "./secret";
 export * from "./http";
-export {
-  BaseContext, RootContext, Context, RootContextFactory,
-  HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult, StatusResult, get_status,
-} from "./context";
+export { BaseContext } from "./base-context";
+export { RootContext, Context, RootContextFactory } from "./context";
+export { HttpCallback, HttpCallResponse, GrpcCallHandler, GrpcStream, GrpcStreamResult, StatusResult, get_status } from "./callout";
 export { registerRootContext } from "./internal/registry";
-
-import { proxy_set_effective_context as setEffective, proxy_done } from "./internal/imports";
-import { WasmResultValues } from "./enums";
-
-/** Makes later host calls act on `context_id` (@solo-io/proxy-runtime's name). */
-export function proxy_set_effective_context(context_id: u32): WasmResultValues {
-  return <WasmResultValues>setEffective(context_id);
-}
-
-export function done(): WasmResultValues { return <WasmResultValues>proxy_done(); }
+export * from "./compat";

@@ -1,9 +1,9 @@
 // Istio's peer metadata: sidecars exchange their node metadata in the x-envoy-peer-metadata
 // header (base64 of a serialized google.protobuf.Struct) so each side knows the other's
 // workload, namespace and labels.
-import { base64Decode } from "./base64";
-import { JsonKind, JsonValue } from "./json";
-import { ProtoReader } from "./protobuf";
+import { base64Decode } from "./util/base64";
+import { JsonKind, JsonValue } from "./util/json";
+import { ProtoReader } from "./util/protobuf";
 
 export const PEER_METADATA_HEADER = "x-envoy-peer-metadata";
 export const PEER_METADATA_ID_HEADER = "x-envoy-peer-metadata-id";

@@ -1,9 +1,9 @@
 // Envoy's dynamic metadata: what other filters of the chain recorded for this request (jwt_authn's
 // verified payload, say). Clients cannot write it, so decisions may rest on it.
 import { decodeStruct } from "./istio";
-import { JsonValue } from "./json";
+import { JsonValue } from "./util/json";
 import { getProperty } from "./properties";
-import { ProtoReader } from "./protobuf";
+import { ProtoReader } from "./util/protobuf";
 
 /**
  * The Struct stored under `namespace` (a filter's name, e.g. "envoy.filters.http.jwt_authn"), or

@@ -5,7 +5,7 @@
 // as a dot, a raw backslash is a slash, dot segments are resolved and clamped at the root, and
 // the query is left alone.
 import { ConfigReader } from "./config";
-import { JsonValue } from "./json";
+import { JsonValue } from "./util/json";
 
 /** Decode %2F and %5C to '/' (Envoy's UNESCAPE_AND_FORWARD / UNESCAPE_AND_REDIRECT). */
 export const ESCAPED_SLASHES_UNESCAPE: u8 = 0;

@@ -6,7 +6,7 @@ import { ConfigReader } from "./config";
 import { HeaderMapTypeValues } from "./enums";
 import { getHeaderPairs } from "./headers";
 import { decodePeerMetadata, PEER_METADATA_HEADER } from "./istio";
-import { JsonKind, JsonValue } from "./json";
+import { JsonKind, JsonValue } from "./util/json";
 import { Counter } from "./metrics";
 import { getPropertyBool, getPropertyPairs, getPropertyString } from "./properties";
 

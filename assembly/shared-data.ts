@@ -28,9 +28,3 @@ export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): Wa
   return <WasmResultValues>proxy_set_shared_data(changetype<usize>(encodedKey), encodedKey.byteLength,
     changetype<usize>(value), value.byteLength, cas);
 }
-
-// @solo-io/proxy-runtime's names, with the signatures that package meant to have.
-export function get_shared_data(key: string): SharedDataResult { return getSharedData(key); }
-export function set_shared_data(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResultValues {
-  return setSharedData(key, value, cas);
-}

@@ -43,9 +43,3 @@ export function dequeueSharedQueue(token: u32): DequeueResult {
 export function enqueueSharedQueue(token: u32, data: ArrayBuffer): WasmResultValues {
   return <WasmResultValues>proxy_enqueue_shared_queue(token, changetype<usize>(data), data.byteLength);
 }
-
-// @solo-io/proxy-runtime's names.
-export function register_shared_queue(name: string): QueueTokenResult { return registerSharedQueue(name); }
-export function resolve_shared_queue(vm_id: string, name: string): QueueTokenResult { return resolveSharedQueue(vm_id, name); }
-export function dequeue_shared_queue(token: u32): DequeueResult { return dequeueSharedQueue(token); }
-export function enqueue_shared_queue(token: u32, data: ArrayBuffer): WasmResultValues { return enqueueSharedQueue(token, data); }

@@ -86,7 +86,7 @@ export async function benchRegex(row: (cells: (string | number)[]) => string): P
   });
   (instance.exports._initialize as () => void)();
   const engine = instance.exports as unknown as Engine;
-  console.log('\nassembly/regex against native RE2 (npm re2), time per match');
+  console.log('\nassembly/util/regex against native RE2 (npm re2), time per match');
   console.log(row(['pattern (subject bytes)', 'RE2 ns', 'ours ns', 'ours/RE2']));
   const ratios: number[] = [];
   for (const c of CASES) {
@@ -105,7 +105,7 @@ export async function benchRegex(row: (cells: (string | number)[]) => string): P
   }
   console.log(`ratio ours/RE2: median ${median(ratios).toFixed(1)} (goal: <= 20), worst ${Math.max(...ratios).toFixed(1)} (goal: <= 100)`);
   const { groups, fold } = encodeTables(await readTables());
-  console.log(`Unicode tables (assembly/regex/unicode-tables.ts): ${groups.length} bytes of categories and scripts, ${fold.length} bytes of case folding; ` +
+  console.log(`Unicode tables (assembly/util/regex/unicode-tables.ts): ${groups.length} bytes of categories and scripts, ${fold.length} bytes of case folding; ` +
     `the regex bench module is ${readFileSync(wasm).length} bytes`);
 }
 

@@ -1,4 +1,4 @@
-// Generates assembly/regex/unicode-tables.ts: the Unicode data RE2 uses for \p{...} classes and
+// Generates assembly/util/regex/unicode-tables.ts: the Unicode data RE2 uses for \p{...} classes and
 // (?i) case folding, from the Unicode Character Database release RE2 (and Envoy's copy of it)
 // is built on. Run `npm run gen:unicode` after changing the release; a test checks that the
 // committed file is what this produces.
@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const UNICODE_VERSION = '15.1.0';
 const PACKAGE = `@unicode/unicode-${UNICODE_VERSION}`;
-export const TABLES_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'assembly', 'regex', 'unicode-tables.ts');
+export const TABLES_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'assembly', 'util', 'regex', 'unicode-tables.ts');
 
 /** RE2's general-category names (the leaves; L, M, N, ... are their unions) and the UCD's long names. */
 const CATEGORIES: [string, string][] = [

@@ -1,14 +1,10 @@
 // Callouts waiting for their response, and the delivery of responses: each runs as the context
 // that asked (http) or its handler's context (gRPC). A successful unary gRPC call gets its
 // response alone from Envoy; the SDK closes it.
-import { GrpcCallHandler, HttpCallback, get_status } from "../context";
+import { get_status, grpcCalls, GrpcCallHandler, httpCalls } from "../callout";
 import { GrpcStatusValues, LogLevelValues } from "../enums";
 import { log } from "../log";
 import { proxy_set_effective_context } from "./imports";
-
-/** By token (tokens are unique per VM). */
-export const httpCalls = new Map<u32, HttpCallback>();
-export const grpcCalls = new Map<u32, GrpcCallHandler>();
 
 export function dispatchHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
   if (!httpCalls.has(token)) {

@@ -1,6 +1,7 @@
 // The SDK's side of context ids: which root context each plugin's root_id gets, and the context
 // object behind every id Envoy passes to a callback.
-import { BaseContext, Context, RootContext, RootContextFactory } from "../context";
+import { BaseContext } from "../base-context";
+import { Context, RootContext, RootContextFactory } from "../context";
 import { LogLevelValues } from "../enums";
 import { log } from "../log";
 

@@ -5,7 +5,7 @@ import {
   Context, Counter, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters, RootContext,
   log, logEnabled, registerRootContext, send_local_response,
 } from "../../assembly";
-import { ACTION_ALLOW, ACTION_AUDIT, ACTION_DENY, AccessConfig, Reply, parseConfig } from "./config";
+import { ACTION_AUDIT, ACTION_DENY, AccessConfig, Reply, parseConfig } from "./config";
 import { IndexedPolicy } from "./policy";
 import { RequestView } from "./request";
 

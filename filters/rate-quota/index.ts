@@ -2,7 +2,7 @@
 // Envoy (local mode) or across a fleet through Envoy's rate limit service (global mode).
 export * from "../../assembly/proxy";
 import {
-  BaseContext, Context, Counter, FilterHeadersStatusValues, GrpcCallHandler, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters,
+  Context, Counter, FilterHeadersStatusValues, GrpcCallHandler, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters,
   RootContext, WasmResultValues, continue_request, get_current_time_nanoseconds, getPropertyString, log, logEnabled,
   registerRootContext, send_local_response, sharedSecret, stream_context,
 } from "../../assembly";

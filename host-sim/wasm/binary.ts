@@ -114,34 +114,12 @@ export function parseModule(bytes: Uint8Array): ModuleInfo {
         if (name === 'name') readNames(s, info.functionNames);
         break;
       }
-      case 1: {
-        for (let n = s.u32(); n > 0; n--) {
-          const form = s.byte();
-          if (form !== 0x60) throw new WasmFormatError(`unsupported type form 0x${form.toString(16)} at byte ${s.pos - 1}`);
-          const params = Array.from({ length: s.u32() }, () => s.valtype());
-          const results = Array.from({ length: s.u32() }, () => s.valtype());
-          types.push({ params, results });
-        }
+      case 1:
+        readTypes(s, types);
         break;
-      }
-      case 2: {
-        for (let n = s.u32(); n > 0; n--) {
-          const module = s.name();
-          const name = s.name();
-          const kind = KINDS[s.byte()] ?? 'tag';
-          const entry: ImportEntry = { module, name, kind };
-          if (kind === 'func') {
-            entry.type = types[s.u32()];
-            info.functionTypes.push(entry.type);
-            info.importedFunctionCount++;
-          } else if (kind === 'table') { s.byte(); s.limits(); }
-          else if (kind === 'memory') { entry.limits = s.limits(); info.memories++; }
-          else if (kind === 'global') { s.valtype(); s.byte(); }
-          else { s.byte(); s.u32(); }
-          info.imports.push(entry);
-        }
+      case 2:
+        readImports(s, types, info);
         break;
-      }
       case 3:
         for (let n = s.u32(); n > 0; n--) info.functionTypes.push(types[s.u32()]);
         break;
@@ -173,6 +151,34 @@ export function parseModule(bytes: Uint8Array): ModuleInfo {
   }
   for (const e of info.exports) if (e.kind === 'func') e.type = info.functionTypes[e.index];
   return info;
+}
+
+function readTypes(s: Reader, types: FuncType[]): void {
+  for (let n = s.u32(); n > 0; n--) {
+    const form = s.byte();
+    if (form !== 0x60) throw new WasmFormatError(`unsupported type form 0x${form.toString(16)} at byte ${s.pos - 1}`);
+    const params = Array.from({ length: s.u32() }, () => s.valtype());
+    const results = Array.from({ length: s.u32() }, () => s.valtype());
+    types.push({ params, results });
+  }
+}
+
+function readImports(s: Reader, types: FuncType[], info: ModuleInfo): void {
+  for (let n = s.u32(); n > 0; n--) {
+    const module = s.name();
+    const name = s.name();
+    const kind = KINDS[s.byte()] ?? 'tag';
+    const entry: ImportEntry = { module, name, kind };
+    if (kind === 'func') {
+      entry.type = types[s.u32()];
+      info.functionTypes.push(entry.type);
+      info.importedFunctionCount++;
+    } else if (kind === 'table') { s.byte(); s.limits(); }
+    else if (kind === 'memory') { entry.limits = s.limits(); info.memories++; }
+    else if (kind === 'global') { s.valtype(); s.byte(); }
+    else { s.byte(); s.u32(); }
+    info.imports.push(entry);
+  }
 }
 
 function readNames(s: Reader, names: Map<number, string>): void {

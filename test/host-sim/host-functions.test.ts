@@ -1,5 +1,5 @@
-// Envoy behaviours a filter author meets, each with a hand-written module: WASI, timers,
-// queues, memory errors, access windows, buffers, metrics, vm_id isolation.
+// host-sim's host functions (host-sim/host-functions/), each rule exercised by a hand-written
+// module: WASI, timers, queues, memory, maps and buffers, metrics, shared data, http_call.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Host, type HostOptions } from '../../host-sim/index.js';
 import { MALLOC, wat } from '../support/wat.js';
@@ -11,7 +11,6 @@ function newHost(options: HostOptions = {}): Host {
   hosts.push(host);
   return host;
 }
-
 
 /** Adds response header `name` = one ASCII digit per value (the low decimal digit). */
 const REPORT = `
@@ -237,3 +236,77 @@ describe('metrics, plugins and shared data', () => {
     expect((await host.request()).status).toBe(200);
   });
 });
+describe('shared data', () => {
+  it('rejects a write with a stale CAS and accepts the current one', async () => {
+    // On each request: set k unconditionally, read its cas, write with a cas no write had, then with the one read.
+    const host = newHost();
+    host.addPlugin({ name: 'cas', module: await wat(`(module
+      (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_get_shared_data" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1) ${MALLOC}
+      (data (i32.const 100) "k")
+      (data (i32.const 110) "x-stale")
+      (data (i32.const 120) "x-fresh")
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $set (i32.const 100) (i32.const 1) (i32.const 100) (i32.const 1) (i32.const 0)))
+        (drop (call $get (i32.const 100) (i32.const 1) (i32.const 300) (i32.const 304) (i32.const 308)))
+        (i32.store8 (i32.const 200) (i32.add (i32.const 48)
+          (call $set (i32.const 100) (i32.const 1) (i32.const 100) (i32.const 1) (i32.add (i32.load (i32.const 308)) (i32.const 1000)))))
+        (i32.store8 (i32.const 201) (i32.add (i32.const 48)
+          (call $set (i32.const 100) (i32.const 1) (i32.const 100) (i32.const 1) (i32.load (i32.const 308)))))
+        (drop (call $add (i32.const 0) (i32.const 110) (i32.const 7) (i32.const 200) (i32.const 1)))
+        (drop (call $add (i32.const 0) (i32.const 120) (i32.const 7) (i32.const 201) (i32.const 1)))
+        (i32.const 0)))`) });
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-stale', '8']);
+    expect(r.upstream!.headers).toContainEqual(['x-fresh', '0']);
+    expect(host.shared.get('', 'k')!.cas).toBeGreaterThan(1);
+  });
+});
+
+describe('http_call', () => {
+  // Calls http_call to cluster "auth" with the headers at 400 (a pairs buffer) and reports the
+  // result as x-call-result.
+  const caller = (pairs: string, size: number) => wat(`(module
+    (import "env" "proxy_http_call" (func $call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1) ${MALLOC}
+    (data (i32.const 100) "auth")
+    (data (i32.const 120) "x-call-result")
+    (data (i32.const 400) "${pairs}")
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+      (i32.store8 (i32.const 200) (i32.add (i32.const 48)
+        (call $call (i32.const 100) (i32.const 4) (i32.const 400) (i32.const ${size}) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 300))))
+      (drop (call $add (i32.const 0) (i32.const 120) (i32.const 13) (i32.const 200) (i32.const 1)))
+      (i32.const 0)))`);
+  const le = (n: number) => [n, 0, 0, 0].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+  const pairs = (entries: [string, string][]) => {
+    let text = le(entries.length);
+    for (const [k, v] of entries) text += le(k.length) + le(v.length);
+    for (const [k, v] of entries) text += `${k}\\00${v}\\00`;
+    const size = 4 + entries.length * 8 + entries.reduce((n, [k, v]) => n + k.length + v.length + 2, 0);
+    return { text, size };
+  };
+
+  it('requires :method, :path and :authority (BadArgument without :authority)', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }), auth: () => ({ status: 200 }) } });
+    const without = pairs([[':method', 'GET'], [':path', '/auth']]);
+    host.addPlugin({ name: 'no-authority', module: await caller(without.text, without.size) });
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-call-result', '2']);
+    expect(host.callouts).toEqual([]);
+  });
+
+  it('accepts a call with all three and records it', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }), auth: () => ({ status: 200 }) } });
+    const full = pairs([[':method', 'GET'], [':path', '/auth'], [':authority', 'auth']]);
+    host.addPlugin({ name: 'caller', module: await caller(full.text, full.size) });
+    const r = await host.request();
+    expect(r.upstream!.headers).toContainEqual(['x-call-result', '0']);
+    expect(host.callouts[0]).toMatchObject({ kind: 'http', cluster: 'auth', token: 4 });
+  });
+});
+

@@ -15,7 +15,7 @@
 // ( ) (?: ) (?P<name> ) (?<name> ), alternation, * + ? {n} {n,} {n,m} (lazy forms match the same
 // strings), flags i s m U scoped to their group. Text is the bytes a string stands for (see
 // rawBytes): a header read with decodeUtf8Lossy reaches the matcher byte for byte.
-import { rawBytes, rawLength } from "../internal/utf8";
+import { rawBytes, rawLength } from "../../internal/utf8";
 import { Dfa, FED_DEAD, FED_MATCH, MODE_PREFIX, MODE_SEARCH, MODE_WHOLE } from "./dfa";
 import { Node, Parser } from "./parser";
 import { anchoredAt, literalPrefix } from "./shape";

@@ -1,0 +1,25 @@
+// Traps in debug builds point at the filter's source line.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Host, type HostOptions } from '../../host-sim/index.js';
+import { fixtureModule } from '../support/modules.js';
+
+const hosts: Host[] = [];
+afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
+function newHost(options: HostOptions): Host {
+  const host = new Host(options);
+  hosts.push(host);
+  return host;
+}
+
+describe('traps in debug builds', () => {
+  it('names the AssemblyScript file and line from the source map', async () => {
+    const host = newHost({ clusters: { backend: () => ({ status: 200 }) } });
+    host.addPlugin({ module: fixtureModule('sdk-probe.debug'), rootId: 'probe' });
+    const r = await host.request({ headers: { 'x-probe-trap-at': 'response-headers' } });
+    expect(r.status).toBe(503);
+    const source = readFileSync('test/fixtures/sdk-probe/index.ts', 'utf8').split('\n');
+    const line = source.findIndex((l) => l.includes('unreachable();')) + 1;
+    expect(host.logs.messages('error').join('\n')).toMatch(new RegExp(`proxy_on_response_headers trapped: unreachable \\(at .*test/fixtures/sdk-probe/index\\.ts:${line}:\\d+\\)`));
+  });
+});
