@@ -23,7 +23,7 @@ export function parseReference(text: string): Reference {
   if (ref.slice(0, slash < 0 ? ref.length : slash).includes('@')) {
     throw new RegistryError('a reference cannot carry credentials (user:password@registry): pass --username with --password-stdin, set WFK_REGISTRY_USERNAME/PASSWORD, or docker login (the reference is not printed: it holds a secret)');
   }
-  if (slash <= 0) throw new RegistryError(`"${text}" is not a reference: write <registry>/<repository>:<tag>, e.g. localhost:5000/filters/rate-quota:1.0`);
+  if (slash <= 0) throw new RegistryError(`"${text}" is not a reference: write <registry>/<repository>:<tag>, e.g. localhost:5000/filters/my-filter:1.0`);
   const registry = ref.slice(0, slash);
   let rest = ref.slice(slash + 1);
   let digest: string | undefined;
