@@ -3,14 +3,13 @@
 // Both builds run in host-sim and must behave alike.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkModule } from '../cli/check.js';
 import { ROOT } from '../cli/build.js';
 import { Host } from '../host-sim/index.js';
 import { BUILD_DIR, buildPortable } from './support/compile.js';
+import { closeAfterTest } from './support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 const SDKS = ['proxy-runtime', 'wasm-filter-kit'] as const;
 const built = (name: string, sdk: string) => join(BUILD_DIR, `${name}.${sdk}.wasm`);
@@ -52,7 +51,7 @@ describe('porting from @solo-io/proxy-runtime', () => {
 
   it('the real proxy-runtime build traps on an empty plugin configuration (its known defect); ours does not', () => {
     const host = new Host();
-    hosts.push(host);
+    closeAfterTest(host);
     expect(() => host.addPlugin({ module: built('hello-world', 'proxy-runtime'), rootId: 'add_header', configuration: '' }))
       .toThrow(/Unable to create Wasm plugin add_header: proxy_on_configure trapped/);
     expect(() => host.addPlugin({ module: built('hello-world', 'wasm-filter-kit'), rootId: 'add_header', configuration: '' })).not.toThrow();
@@ -62,7 +61,7 @@ describe('porting from @solo-io/proxy-runtime', () => {
     describe(`built with ${sdk}`, () => {
       it('hello world adds "hello: world!" to responses', async () => {
         const host = new Host();
-        hosts.push(host);
+        closeAfterTest(host);
         // A configuration of one space: proxy-runtime's build cannot take an empty one (above).
         host.addPlugin({ module: built('hello-world', sdk), rootId: 'add_header', configuration: sdk === 'proxy-runtime' ? ' ' : '' });
         const r = await host.request();
@@ -71,7 +70,7 @@ describe('porting from @solo-io/proxy-runtime', () => {
 
       it('hello world echoes its configuration', async () => {
         const host = new Host();
-        hosts.push(host);
+        closeAfterTest(host);
         host.addPlugin({ module: built('hello-world', sdk), rootId: 'add_header', configuration: 'configured' });
         const r = await host.request();
         expect(r.headers).toContainEqual(['hello', 'configured']);
@@ -79,7 +78,7 @@ describe('porting from @solo-io/proxy-runtime', () => {
 
       it('auth continues a request the auth cluster allows', async () => {
         const host = new Host({ clusters: { backend: () => ({ status: 200, body: 'secret' }), auth: (req) => ({ status: req.headers.some(([k]) => k === 'authorization') ? 200 : 403 }) } });
-        hosts.push(host);
+        closeAfterTest(host);
         host.addPlugin({ module: built('auth', sdk), rootId: 'auth', configuration: 'auth' });
         const r = await host.request({ headers: { authorization: 'Bearer x' } });
         expect(r.status).toBe(200);
@@ -92,7 +91,7 @@ describe('porting from @solo-io/proxy-runtime', () => {
 
       it('auth answers 401 when the auth cluster refuses', async () => {
         const host = new Host({ clusters: { backend: () => ({ status: 200 }), auth: () => ({ status: 403 }) } });
-        hosts.push(host);
+        closeAfterTest(host);
         host.addPlugin({ module: built('auth', sdk), rootId: 'auth', configuration: 'auth' });
         const r = await host.request({ method: 'POST', body: 'payload' });
         expect(r.status).toBe(401);
@@ -102,7 +101,7 @@ describe('porting from @solo-io/proxy-runtime', () => {
 
       it('auth answers 500 when the auth cluster does not exist', async () => {
         const host = new Host({ clusters: { backend: () => ({ status: 200 }) } });
-        hosts.push(host);
+        closeAfterTest(host);
         host.addPlugin({ module: built('auth', sdk), rootId: 'auth', configuration: 'missing-cluster' });
         const r = await host.request();
         expect(r.status).toBe(500);

@@ -1,10 +1,9 @@
 // The SDK's API, exercised by modules it built, running in host-sim.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, type HostOptions, type StreamResult } from '../host-sim/index.js';
 import { fixtureModule } from './support/modules.js';
+import { closeAfterTest } from './support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 function probeHost(options: HostOptions = {}, configuration: object = {}): Host {
   const host = new Host({
@@ -15,7 +14,7 @@ function probeHost(options: HostOptions = {}, configuration: object = {}): Host 
     },
     ...options,
   });
-  hosts.push(host);
+  closeAfterTest(host);
   host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe', configuration });
   return host;
 }

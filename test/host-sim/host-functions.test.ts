@@ -1,16 +1,9 @@
 // host-sim's host functions (host-sim/host-functions/), each rule exercised by a hand-written
 // module: WASI, timers, queues, memory, maps and buffers, metrics, shared data, http_call.
-import { afterEach, describe, expect, it } from 'vitest';
-import { Host, type HostOptions } from '../../host-sim/index.js';
+import { describe, expect, it } from 'vitest';
 import { MALLOC, wat } from '../support/wat.js';
+import { newHost } from '../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
-function newHost(options: HostOptions = {}): Host {
-  const host = new Host(options);
-  hosts.push(host);
-  return host;
-}
 
 /** Adds response header `name` = one ASCII digit per value (the low decimal digit). */
 const REPORT = `

@@ -1,15 +1,9 @@
 // How host-sim loads a plugin as Envoy does: ABI versions, linking by the load rules, start functions.
-import { afterEach, describe, expect, it } from 'vitest';
-import { Host, PluginLoadError } from '../../host-sim/index.js';
+import { describe, expect, it } from 'vitest';
+import { PluginLoadError } from '../../host-sim/index.js';
 import { MALLOC, wat } from '../support/wat.js';
+import { newHost } from '../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
-function newHost(options: ConstructorParameters<typeof Host>[0] = {}): Host {
-  const host = new Host(options);
-  hosts.push(host);
-  return host;
-}
 
 
 /** Reports the result of get_header_map_value on a missing key as response header x-get-result. */

@@ -1,15 +1,8 @@
 // Metrics in Prometheus text, with stats_tags.
-import { afterEach, describe, expect, it } from 'vitest';
-import { Host, type HostOptions } from '../../host-sim/index.js';
+import { describe, expect, it } from 'vitest';
 import { fixtureModule } from '../support/modules.js';
+import { newHost } from '../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
-function newHost(options: HostOptions): Host {
-  const host = new Host(options);
-  hosts.push(host);
-  return host;
-}
 
 describe('metrics in Prometheus format', () => {
   it('applies stats_tags the way Envoy does', async () => {

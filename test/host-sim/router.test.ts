@@ -1,15 +1,9 @@
 // The router and its route table, and streams spread over workers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, type HostOptions } from '../../host-sim/index.js';
 import { fixtureModule } from '../support/modules.js';
+import { newHost } from '../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
-function newHost(options: HostOptions): Host {
-  const host = new Host(options);
-  hosts.push(host);
-  return host;
-}
 const clusters = { v1: () => ({ status: 200, body: 'v1' }), v2: () => ({ status: 200, body: 'v2' }) };
 
 describe('router', () => {

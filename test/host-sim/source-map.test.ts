@@ -1,16 +1,9 @@
 // Traps in debug builds point at the filter's source line.
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Host, type HostOptions } from '../../host-sim/index.js';
+import { describe, expect, it } from 'vitest';
 import { fixtureModule } from '../support/modules.js';
+import { newHost } from '../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
-function newHost(options: HostOptions): Host {
-  const host = new Host(options);
-  hosts.push(host);
-  return host;
-}
 
 describe('traps in debug builds', () => {
   it('names the AssemblyScript file and line from the source map', async () => {

@@ -1,17 +1,10 @@
 // One stream through the chain (host-sim/stream/): filter order, traps mid-stream, streams
 // that stop.
-import { afterEach, describe, expect, it } from 'vitest';
-import { Host, type HostOptions } from '../../host-sim/index.js';
+import { describe, expect, it } from 'vitest';
 import { filterModule, fixtureModule } from '../support/modules.js';
 import { MALLOC, wat } from '../support/wat.js';
+import { newHost } from '../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
-function newHost(options: HostOptions = {}): Host {
-  const host = new Host(options);
-  hosts.push(host);
-  return host;
-}
 
 describe('filter chain', () => {
   it('runs filters in order on the request and in reverse on the response', async () => {

@@ -2,9 +2,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Host } from '../../host-sim/index.js';
 import { fixtureModule } from '../support/modules.js';
+import { closeAfterTest } from '../support/hosts.js';
 
 const identity = (b: Buffer) => b;
 let grpcServer: grpc.Server;
@@ -50,13 +51,11 @@ afterAll(async () => {
   await new Promise<void>((resolve) => httpServer.close(() => resolve()));
 });
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 describe('a real HTTP server as the upstream', () => {
   it('receives the request with the headers and body the filters left', async () => {
     const host = new Host({ clusters: { web: `http://127.0.0.1:${httpPort}` } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     const r = await host.request({ method: 'POST', path: '/orders', authority: 'shop.local', body: ['a', 'b'],
       headers: { 'x-probe': 'body', 'x-probe-body-mode': 'upper' } });
@@ -68,7 +67,7 @@ describe('a real HTTP server as the upstream', () => {
 
   it('serves http_call from a real server', async () => {
     const host = new Host({ clusters: { backend: () => ({ status: 200 }), auth: `http://127.0.0.1:${httpPort}` } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     const r = await host.request({ headers: { 'x-probe': 'http-call', 'x-probe-cluster': 'auth' } });
     expect(r.upstream!.headers).toContainEqual(['x-auth-body', 'GET /auth host=auth body=']);
@@ -80,7 +79,7 @@ describe('a real HTTP server as the upstream', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const host = new Host({ clusters: { gone: `http://127.0.0.1:${port}` } });
-    hosts.push(host);
+    closeAfterTest(host);
     const r = await host.request();
     expect(r.status).toBe(503);
     expect(r.responseCodeDetails).toBe('upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}');
@@ -91,7 +90,7 @@ describe('a real HTTP server as the upstream', () => {
 describe('gRPC callouts over loopback', () => {
   it('makes a unary call to a real gRPC server and hands the response to the filter', async () => {
     const host = new Host({ clusters: { backend: () => ({ status: 200 }), echo: `http://127.0.0.1:${grpcPort}` } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     const r = await host.request({ headers: { 'x-probe': 'grpc-call', 'x-probe-cluster': 'echo' } });
     expect(r.upstream!.headers).toContainEqual(['x-grpc-status', '0']);
@@ -103,7 +102,7 @@ describe('gRPC callouts over loopback', () => {
 
   it('delivers the server\'s error status and message', async () => {
     const host = new Host({ clusters: { backend: () => ({ status: 200 }), echo: `http://127.0.0.1:${grpcPort}` } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     failNextCall = true;
     const r = await host.request({ headers: { 'x-probe': 'grpc-call', 'x-probe-cluster': 'echo' } });
@@ -113,7 +112,7 @@ describe('gRPC callouts over loopback', () => {
 
   it('reports Unavailable when nothing listens at the cluster address', async () => {
     const host = new Host({ clusters: { backend: () => ({ status: 200 }), echo: 'http://127.0.0.1:1' } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     const r = await host.request({ headers: { 'x-probe': 'grpc-call', 'x-probe-cluster': 'echo' } });
     expect(r.upstream!.headers).toContainEqual(['x-grpc-status', String(grpc.status.UNAVAILABLE)]);
@@ -121,7 +120,7 @@ describe('gRPC callouts over loopback', () => {
 
   it('gets ParseFailure for a gRPC call to an unknown cluster', async () => {
     const host = new Host({ clusters: { backend: () => ({ status: 200 }) } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     const r = await host.request({ headers: { 'x-probe': 'grpc-call', 'x-probe-cluster': 'nowhere' } });
     expect(r.headers).toContainEqual(['x-grpc-call-result', '4']);
@@ -129,7 +128,7 @@ describe('gRPC callouts over loopback', () => {
 
   it('times out a gRPC call whose handler never answers, on the virtual clock', async () => {
     const host = new Host({ clusters: { backend: () => ({ status: 200 }), echo: { grpc: () => ({ hang: true }) } } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: fixtureModule('sdk-probe'), rootId: 'probe' });
     const r = await host.request({ headers: { 'x-probe': 'grpc-call', 'x-probe-cluster': 'echo' } }, { advanceClock: true });
     expect(r.upstream!.headers).toContainEqual(['x-grpc-status', '4']);

@@ -1,12 +1,11 @@
 // A module that loops forever or grows its memory without end must fail its test in bounded
 // time with a clear error, not hang the test run: calls are stopped at host-sim's time limit,
 // and linear memory stops at Envoy's 1 GiB (memory.grow fails, as in Envoy's V8).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, ModuleTimeoutError } from '../../host-sim/index.js';
 import { MALLOC, wat } from '../support/wat.js';
+import { closeAfterTest } from '../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 /** A filter whose request-headers callback runs `body` (WAT instructions leaving nothing). */
 const filter = (body: string) => `(module
@@ -18,7 +17,7 @@ const filter = (body: string) => `(module
 describe('module limits', () => {
   it('stops a call that loops forever, fails the VM and names the callback, within the limit', async () => {
     const host = new Host({ callTimeLimitMs: 300 });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: await wat(filter('(loop $forever (br $forever))')), name: 'spinner' });
     const started = Date.now();
     const error = await host.request().then(() => undefined, (e: unknown) => e);
@@ -32,7 +31,7 @@ describe('module limits', () => {
 
   it('refuses memory past Envoy\'s 1 GiB: memory.grow returns -1', async () => {
     const host = new Host();
-    hosts.push(host);
+    closeAfterTest(host);
     // Grows by 2 GiB and traps when the grow fails.
     host.addPlugin({ module: await wat(filter('(if (i32.eq (memory.grow (i32.const 32768)) (i32.const -1)) (then unreachable))')), name: 'hog' });
     const r = await host.request();

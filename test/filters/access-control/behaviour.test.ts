@@ -1,14 +1,13 @@
 // filters/access-control in host-sim: Istio's evaluation order, every matcher, expressions,
 // API keys, JWT claims, dry run, metrics, failing closed and a fuzz run.
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, type HostOptions, type RequestSpec } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 function accessControl(configuration: object, options: HostOptions = {}): Host {
   const host = new Host({
@@ -16,7 +15,7 @@ function accessControl(configuration: object, options: HostOptions = {}): Host {
     ...options,
     clusters: { backend: () => ({ status: 200, body: 'ok' }), ...options.clusters },
   });
-  hosts.push(host);
+  closeAfterTest(host);
   host.addPlugin({ module: filterModule('access-control'), rootId: 'access-control', configuration });
   return host;
 }

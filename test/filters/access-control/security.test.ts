@@ -1,21 +1,20 @@
 // Findings of the attack review against access-control: each test failed before its fix.
 // Identities come only from what a client cannot forge; repeated headers, XFCC and deep
 // expressions cannot dodge a rule or stop the VM.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, type RequestSpec } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 function accessControl(configuration: object): Host {
   const host = new Host({
     node: { id: 'ratings', metadata: { NAMESPACE: 'bookinfo', LABELS: { app: 'ratings', version: 'v1' } } },
     clusters: { backend: () => ({ status: 200, body: 'ok' }) },
   });
-  hosts.push(host);
+  closeAfterTest(host);
   host.addPlugin({ module: filterModule('access-control'), rootId: 'access-control', configuration });
   return host;
 }

@@ -1,17 +1,16 @@
 // add-header, the smallest filter: headers from its configuration onto requests and responses.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, PluginLoadError, type StreamResult } from '../../../host-sim/index.js';
 import { filterModule } from '../../support/modules.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 const header = (r: StreamResult, name: string) => r.headers.find(([k]) => k === name)?.[1];
 
 describe('add-header', () => {
   it('adds configured headers to the request and the response', async () => {
     const host = new Host({ clusters: { backend: () => ({ status: 204 }) } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header',
       configuration: { request_headers: { 'x-env': 'prod', 'x-team': 'a' }, response_headers: { 'x-powered-by': 'wasm' } } });
     const r = await host.request({ path: '/', headers: { 'x-env': 'dev' } });
@@ -23,7 +22,7 @@ describe('add-header', () => {
 
   it('accepts an empty configuration (proxy-runtime crashed on it)', async () => {
     const host = new Host();
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header' });
     expect((await host.request()).status).toBe(200);
   });
@@ -40,7 +39,7 @@ describe('add-header', () => {
   for (const [what, configuration, message] of badConfigurations) {
     it(`rejects ${what} at configure, naming the field`, () => {
       const host = new Host();
-      hosts.push(host);
+      closeAfterTest(host);
       const load = () => host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header',
         configuration: typeof configuration === 'string' ? configuration : configuration as object });
       expect(load).toThrow(PluginLoadError);

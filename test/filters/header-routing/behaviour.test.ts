@@ -1,12 +1,11 @@
 // filters/header-routing in host-sim: matchers, targets through Envoy's router, weights and
 // stickiness, faults on the virtual clock, and configuration errors.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, type HostOptions, type RequestSpec, type Route } from '../../../host-sim/index.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 const clusters = {
   'reviews-v1': () => ({ status: 200, body: 'v1' }),
@@ -22,7 +21,7 @@ const routes: Route[] = [
 
 function routing(configuration: object, options: HostOptions = {}): Host {
   const host = new Host({ clusters, routes, ...options });
-  hosts.push(host);
+  closeAfterTest(host);
   host.addPlugin({ module: filterModule('header-routing'), rootId: 'header-routing', configuration });
   return host;
 }

@@ -2,15 +2,14 @@
 // itself (not even when the filter's VM failed), and cannot hold unbounded requests open by
 // asking for delays.
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../../cli/paths.js';
 import { Host } from '../../../host-sim/index.js';
 import { hostSimSetup } from '../../envoy/bootstrap.js';
 import { readBootstrap } from '../../envoy/bootstrap.js';
 import { filterModule } from '../../support/modules.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 describe('the shipped header-routing config', () => {
   const setup = hostSimSetup(readBootstrap(join(ROOT, 'envoy-configs', 'header-routing.yaml')));
@@ -19,7 +18,7 @@ describe('the shipped header-routing config', () => {
       clusters: Object.fromEntries(setup.clusters.map((c) => [c, () => ({ status: 200, body: c })])),
       routes: setup.routes, removeRequestHeaders: setup.removeRequestHeaders, pathNormalization: setup.pathNormalization,
     });
-    hosts.push(host);
+    closeAfterTest(host);
     for (const plugin of setup.plugins) host.addPlugin(plugin);
     return host;
   };
@@ -41,7 +40,7 @@ describe('the shipped header-routing config', () => {
 describe('client-triggered delays are capped (max_active_faults)', () => {
   it('injects no delay past the limit, counts the overflow, and frees places as delays end', async () => {
     const host = new Host({ workers: 2, clusters: { backend: () => ({ status: 200 }) } });
-    hosts.push(host);
+    closeAfterTest(host);
     host.addPlugin({ module: filterModule('header-routing'), rootId: 'header-routing', configuration: { max_active_faults: 3,
       rules: [{ name: 'slow', match: { headers: [{ name: 'x-slow', present: true }] }, fault: { delay: { percentage: 100, fixed_delay: '10s' } }, targets: [{ cluster: 'backend' }] }] } });
     const streams = Array.from({ length: 10 }, () => host.startRequest({ headers: { 'x-slow': '1' } }));

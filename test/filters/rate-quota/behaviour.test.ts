@@ -3,15 +3,14 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../../cli/build.js';
 import { Host, type HostOptions, type StreamResult } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 function rateQuota(configuration: object, options: HostOptions = {}): Host {
   const host = new Host({
@@ -19,7 +18,7 @@ function rateQuota(configuration: object, options: HostOptions = {}): Host {
     ...options,
     clusters: { backend: () => ({ status: 200, body: 'ok' }), ...options.clusters },
   });
-  hosts.push(host);
+  closeAfterTest(host);
   host.addPlugin({ module: filterModule('rate-quota'), rootId: 'rate-quota', configuration });
   return host;
 }

@@ -1,17 +1,16 @@
 // Findings of the attack review against rate-quota's shared state: clients choose the keys, so
 // they must not be able to aim keys at a slot, flush a throttled key, grow memory with long
 // keys, or win quota back when the wall clock steps backwards. And peer labels need mTLS.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, type RequestSpec } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import { filterModule } from '../../support/modules.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 function rateQuota(configuration: object, seed = 1): Host {
   const host = new Host({ workers: 2, seed, clusters: { backend: () => ({ status: 200, body: 'ok' }) } });
-  hosts.push(host);
+  closeAfterTest(host);
   host.addPlugin({ module: filterModule('rate-quota'), rootId: 'rate-quota', configuration });
   return host;
 }

@@ -1,15 +1,14 @@
 // filters/telemetry in host-sim: Istio series per outcome, labels from node and peer metadata,
 // the cardinality cap, Prometheus output through the generated stats_tags, trace context and a
 // JSON access log that hostile headers cannot break.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host, type HostOptions } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import telemetryDeployment from '../../../filters/telemetry/deployment.js';
 import { filterModule } from '../../support/modules.js';
 import { rejectsConfigurations } from '../../support/filters.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 const node = { id: 'ratings', metadata: { WORKLOAD_NAME: 'ratings-v1', NAMESPACE: 'bookinfo', LABELS: { app: 'ratings', version: 'v1' } } };
 const peer = Buffer.from(protoStruct({ WORKLOAD_NAME: 'reviews-v3', NAMESPACE: 'bookinfo', SERVICE_ACCOUNT: 'reviews', LABELS: { app: 'reviews', version: 'v3' } })).toString('base64');
@@ -30,7 +29,7 @@ function telemetry(configuration: object, options: HostOptions = {}, before: (ho
       ...options.clusters,
     },
   });
-  hosts.push(host);
+  closeAfterTest(host);
   before(host);
   host.addPlugin({ module: filterModule('telemetry'), rootId: 'telemetry', configuration });
   return host;

@@ -1,20 +1,19 @@
 // Findings of the attack review against telemetry: metric names are built from client bytes, so
 // no header may corrupt a series, hide a request from istio_requests_total or break a scrape;
 // and peer labels need an authenticated peer.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Host } from '../../../host-sim/index.js';
 import { protoStruct } from '../../../host-sim/attributes.js';
 import telemetryDeployment from '../../../filters/telemetry/deployment.js';
 import { filterModule } from '../../support/modules.js';
+import { closeAfterTest } from '../../support/hosts.js';
 
-const hosts: Host[] = [];
-afterEach(() => { for (const h of hosts.splice(0)) h.close(); });
 
 const configuration = { labels: ['reporter', 'source_app', 'response_code'], custom_labels: { tenant: { header: 'x-tenant' } }, access_log: false };
 
 function telemetry(): Host {
   const host = new Host({ node: { id: 'ratings', metadata: { NAMESPACE: 'bookinfo', LABELS: { app: 'ratings' } } }, clusters: { backend: () => ({ status: 200 }) } });
-  hosts.push(host);
+  closeAfterTest(host);
   host.addPlugin({ module: filterModule('telemetry'), rootId: 'telemetry', configuration });
   return host;
 }
