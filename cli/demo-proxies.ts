@@ -10,7 +10,7 @@ import { send as sendRaw } from './envoy/client.js';
 import { Pki } from './envoy/pki.js';
 import { EnvoyProcess } from './envoy/process.js';
 import { cluster, httpBootstrap, wasmFilter } from './envoy/resources.js';
-import { DIST_DIR } from './paths.js';
+import { KIT } from './paths.js';
 
 /** A story's world: the proxy's node, its upstreams (name: the body each answers), the caller's mTLS identity, the chain. */
 export interface DemoSetup {
@@ -47,7 +47,7 @@ export function hostSimProxy(setup: DemoSetup, facts: Facts): DemoProxy {
     clusters: Object.fromEntries(Object.entries(setup.upstreams).map(([name, body]) => [name, () => ({ status: 200, body })])),
     routes,
   });
-  for (const { filter, configuration } of setup.chain) host.addPlugin({ module: join(DIST_DIR, `${filter}.wasm`), rootId: filter, configuration });
+  for (const { filter, configuration } of setup.chain) host.addPlugin({ module: join(KIT.distDir, `${filter}.wasm`), rootId: filter, configuration });
   return {
     async send(spec) {
       const r = await host.request({ ...spec, scheme: 'https', tls: { peerCertificate: { uriSan: setup.caller } } });
@@ -77,7 +77,7 @@ export async function envoyProxy(setup: DemoSetup, facts: Facts): Promise<DemoPr
     ...httpBootstrap({
       admin: { address: '127.0.0.1', port: 0 }, listener: { address: '127.0.0.1', port: 0 },
       routeName: 'demo', virtualHost: 'demo', routes,
-      filters: setup.chain.map(({ filter, configuration }) => wasmFilter({ filter, configuration, modulePath: join(DIST_DIR, `${filter}.wasm`) })),
+      filters: setup.chain.map(({ filter, configuration }) => wasmFilter({ filter, configuration, modulePath: join(KIT.distDir, `${filter}.wasm`) })),
       clusters: servers.map((s) => cluster(s.name, '127.0.0.1', s.port, false, 'STATIC')),
       transportSocket: pki.downstreamTlsContext(true),
     }),

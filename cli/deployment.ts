@@ -1,10 +1,10 @@
 // What it takes to deploy a filter, as the filter itself declares it in
 // filters/<name>/deployment.ts: the CLI reads these facts and knows no filter by name.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StatsTag } from '../host-sim/index.js';
-import { FILTERS_DIR } from './paths.js';
+import { KIT, PROJECT, type Project } from './paths.js';
 
 export type Json = Record<string, unknown>;
 export type Configuration = Record<string, unknown>;
@@ -44,11 +44,29 @@ export class DeploymentError extends Error {}
 /** A filter without a deployment file: an ordinary extension with no companions. */
 const PLAIN: FilterDeployment = { istio: { phase: 'UNSPECIFIED_PHASE' } };
 
-/** The deployment facts of the filter in `filtersDir/<filter>`. */
-export async function loadDeployment(filter: string, filtersDir = FILTERS_DIR): Promise<FilterDeployment> {
-  const file = join(filtersDir, filter, 'deployment.ts');
-  if (!existsSync(file)) return PLAIN;
-  const loaded = (await import(pathToFileURL(file).href)) as { default?: FilterDeployment };
-  if (!loaded.default?.istio) throw new Error(`${file} must export default a FilterDeployment`);
+/**
+ * Where a filter's deployment facts are: the kit's own filters beside this module (as sources,
+ * or compiled in lib/), a project's in filters/<name>/deployment.js (or .ts, loaded with tsx).
+ */
+function deploymentFile(filter: string, project: Project): string | undefined {
+  const here = fileURLToPath(import.meta.url);
+  const candidates = project.root === KIT.root
+    ? [join(dirname(here), '..', 'filters', filter, `deployment${extname(here)}`)]
+    : ['js', 'mjs', 'ts'].map((ext) => join(project.filtersDir, filter, `deployment.${ext}`));
+  return candidates.find((file) => existsSync(file));
+}
+
+/** The deployment facts of `filter` in `project` (a filter without them deploys as a plain extension). */
+export async function loadDeployment(filter: string, project: Project = PROJECT): Promise<FilterDeployment> {
+  const file = deploymentFile(filter, project);
+  if (!file) return PLAIN;
+  let loaded: { default?: FilterDeployment };
+  if (file.endsWith('.ts') && !import.meta.url.endsWith('.ts')) {
+    const { tsImport } = await import('tsx/esm/api');
+    loaded = await tsImport(pathToFileURL(file).href, import.meta.url) as { default?: FilterDeployment };
+  } else {
+    loaded = await import(pathToFileURL(file).href) as { default?: FilterDeployment };
+  }
+  if (!loaded.default?.istio) throw new Error(`${file} must export default a FilterDeployment (with at least istio.phase)`);
   return loaded.default;
 }

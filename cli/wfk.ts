@@ -1,6 +1,8 @@
 // wfk: build, check and try Proxy-Wasm filters. Exit codes: 0 success, 1 the work failed
 // (a build error, a module Envoy would refuse), 2 the command line was wrong. Each command is a
 // file in cli/commands/; this entry wires them and turns errors into messages and exit codes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { register as build } from './commands/build.js';
 import { register as check } from './commands/check.js';
@@ -13,14 +15,19 @@ import { register as pull } from './commands/pull.js';
 import { register as statsTags } from './commands/stats-tags.js';
 import { register as serviceConfig } from './commands/service-config.js';
 import { register as demo } from './commands/demo.js';
+import { register as init } from './commands/init.js';
 import { BuildError, UsageError, WorkFailed } from './errors.js';
+import { ROOT } from './paths.js';
 
 export async function main(argv: string[]): Promise<number> {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const program = new Command('wfk')
     .description('Write, test and ship Envoy Proxy-Wasm filters in AssemblyScript')
+    .version(version, '-v, --version', 'print the version')
+    .addHelpText('after', '\nExit codes: 0 success, 1 the work failed (a build error, a module Envoy would refuse, a registry refusal), 2 the command line was wrong.')
     .exitOverride()
     .showHelpAfterError('(run wfk --help for usage)');
-  for (const register of [build, check, run, fuzz, inspect, envoyConfig, push, pull, statsTags, serviceConfig, demo]) register(program);
+  for (const register of [init, build, check, run, fuzz, inspect, envoyConfig, push, pull, statsTags, serviceConfig, demo]) register(program);
 
   try {
     await program.parseAsync(argv);

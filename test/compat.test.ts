@@ -8,11 +8,12 @@ import { checkModule } from '../cli/check.js';
 import { ROOT } from '../cli/build.js';
 import { Host } from '../host-sim/index.js';
 import { BUILD_DIR, buildPortable } from './support/compile.js';
+import { portableModule } from './support/modules.js';
 import { closeAfterTest } from './support/hosts.js';
 
 
 const SDKS = ['proxy-runtime', 'wasm-filter-kit'] as const;
-const built = (name: string, sdk: string) => join(BUILD_DIR, `${name}.${sdk}.wasm`);
+const built = (name: string, sdk: 'proxy-runtime' | 'wasm-filter-kit') => portableModule(name, sdk);
 
 describe('porting from @solo-io/proxy-runtime', () => {
   it('the README hello world differs from its port only in import specifiers', () => {

@@ -10,7 +10,9 @@ if (missing) {
   console.error(`Envoy tier cannot run: ${missing}`);
   process.exit(1);
 }
-await buildTestModules({ envoyTier: true });
+const buildErrors = await buildTestModules({ envoyTier: true });
+for (const [name, message] of Object.entries(buildErrors)) console.error(`${name} did not build:\n${message}`);
+if (Object.keys(buildErrors).length > 0) process.exit(1);
 const only = process.argv.slice(2);
 const scenarios = loadScenarios().filter((s) => only.length === 0 || only.some((o) => s.id.includes(o)));
 let agree = 0;

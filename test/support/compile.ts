@@ -1,19 +1,28 @@
 // Builds the modules tests and benchmarks run: fixtures against our SDK, and filters written
 // for @solo-io/proxy-runtime compiled with the real package and AssemblyScript 0.14.
+// Each is cached by content like a filter (cli/build-cache.ts), so an unchanged run compiles nothing.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { compile, ROOT } from '../../cli/build.js';
+import { compileCached, ROOT } from '../../cli/build.js';
+import { BuildCache, sha256 } from '../../cli/build-cache.js';
+import { KIT } from '../../cli/paths.js';
 
 const run = promisify(execFile);
 export const BUILD_DIR = join(ROOT, 'test', '.build');
+const cache = new BuildCache(join(KIT.cacheDir, 'test'));
+
+/** Every file below `dir`, for builds whose inputs are a folder. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
+}
 
 /** Compiles a fixture against our SDK (release, or debug with a source map). */
 export async function buildFixture(entry: string, name: string, target: 'release' | 'debug' = 'release'): Promise<string> {
   mkdirSync(BUILD_DIR, { recursive: true });
   const out = join(BUILD_DIR, target === 'release' ? `${name}.wasm` : `${name}.debug.wasm`);
-  await compile(entry, out, target);
+  await compileCached(cache, `${name}.${target}`, entry, out, target, ROOT);
   return out;
 }
 
@@ -36,14 +45,18 @@ export async function buildPortable(source: string, name: string, sdk: 'proxy-ru
   if (sdk === 'proxy-runtime') {
     link(join(ROOT, 'node_modules', 'proxy-runtime-0.1.8'), join(project, 'node_modules', '@solo-io', 'proxy-runtime'));
     writeFileSync(join(project, 'index.ts'), text);
-    await run(process.execPath, [join(ROOT, 'node_modules', 'assemblyscript-0.14', 'bin', 'asc'), 'index.ts', '-b', out,
-      '--use', 'abort=abort_proc_exit', '-O3'], { cwd: project });
+    const key = sha256(JSON.stringify(['asc 0.14', readFileSync(join(ROOT, 'node_modules', 'assemblyscript-0.14', 'package.json'), 'utf8'), text]));
+    if (!cache.fresh(`${name}.proxy-runtime`, key)) {
+      await run(process.execPath, [join(ROOT, 'node_modules', 'assemblyscript-0.14', 'bin', 'asc'), 'index.ts', '-b', out,
+        '--use', 'abort=abort_proc_exit', '-O3'], { cwd: project });
+      cache.record(`${name}.proxy-runtime`, key, [join(project, 'index.ts')], [out]);
+    }
   } else {
     text = text.replace(/(["'])@solo-io\/proxy-runtime\/proxy\1/g, '$1wasm-filter-kit/assembly/proxy$1')
       .replace(/(["'])@solo-io\/proxy-runtime\1/g, '$1wasm-filter-kit/assembly$1');
     link(ROOT, join(project, 'node_modules', 'wasm-filter-kit'));
     writeFileSync(join(project, 'index.ts'), text);
-    await compile('index.ts', out, 'release', project);
+    await compileCached(cache, `${name}.wasm-filter-kit`, 'index.ts', out, 'release', project);
   }
   return out;
 }
@@ -55,11 +68,13 @@ export async function buildPortable(source: string, name: string, sdk: 'proxy-ru
 export async function buildGoFixture(): Promise<string> {
   mkdirSync(BUILD_DIR, { recursive: true });
   const out = join(BUILD_DIR, 'go-filter.wasm');
+  const dir = join(ROOT, 'test', 'fixtures', 'go-filter');
   try {
-    await run('go', ['build', '-buildmode=c-shared', '-o', out, '.'], {
-      cwd: join(ROOT, 'test', 'fixtures', 'go-filter'),
-      env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm' },
-    });
+    const { stdout: version } = await run('go', ['version']);
+    const key = sha256(version);
+    if (cache.fresh('go-filter', key)) return out;
+    await run('go', ['build', '-buildmode=c-shared', '-o', out, '.'], { cwd: dir, env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm' } });
+    cache.record('go-filter', key, filesBelow(dir), [out]);
   } catch (error) {
     const e = error as { code?: string; stderr?: string; message: string };
     if (e.code === 'ENOENT') throw new Error('building test/fixtures/go-filter needs Go 1.24 or newer on PATH (https://go.dev/dl)');
