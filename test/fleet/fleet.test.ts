@@ -81,7 +81,7 @@ describe.skipIf(fleetMissingReason() !== undefined || envoyMissingReason() !== u
     await fleet.service.start();
     await until(fleet, 'u-down', 429);
     // A service that accepts connections but never answers: the timeout decides.
-    fleet.service.pause();
+    await fleet.service.pause();
     const started = Date.now();
     expect(statuses(await spread(fleet, 4, { 'x-user-id': 'u-down' }))).toEqual([200, 200, 200, 200]);
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -2,7 +2,7 @@
 // Redis (Debian's redis-server) and envoyproxy/ratelimit, built from the Go module proxy into a
 // git-ignored cache (`node --import tsx test/fleet/install.ts`, which .ci/run calls).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +32,24 @@ async function waitFor(what: string, child: ChildProcess, output: () => string, 
   }
 }
 
+/** Stops a child, paused or not (a stopped process ignores SIGTERM until it runs again); SIGKILL after 5 s. */
 function stopChild(child: ChildProcess): Promise<void> {
   return new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
-    child.once('exit', () => resolve());
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => { clearTimeout(kill); resolve(); });
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
   });
+}
+
+/** The process's scheduler state from /proc (R, S, T for stopped, ...). */
+function processState(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Redis on a port of its own, no persistence. stop() and start() again keep the port. */
@@ -108,7 +120,16 @@ export class RateLimitService {
   }
 
   /** Freezes the process: connections open, no answers (a service that hangs). */
-  pause(): void { this.child?.kill('SIGSTOP'); }
+  async pause(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('the rate limit service is not running');
+    this.child!.kill('SIGSTOP');
+    // Stopping takes effect asynchronously: wait until the kernel reports the process stopped.
+    for (let waited = 0; processState(pid) !== 'T'; waited += 10) {
+      if (waited > 2_000) throw new Error(`the rate limit service (pid ${pid}) did not stop: state ${processState(pid)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
   resume(): void { this.child?.kill('SIGCONT'); }
 
   /** What the service logged (its configuration errors land here). */
