@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BuildCache, sha256 } from './build-cache.js';
 import { checkModule, formatReport } from './check.js';
-import { BuildError } from './errors.js';
+import { BuildError, UsageError } from './errors.js';
 import { KIT, listFilters, PROJECT, ROOT, type Project } from './paths.js';
 
 export { DIST_DIR, FILTERS_DIR, ROOT, listFilters } from './paths.js';
@@ -142,7 +142,7 @@ export async function buildFilters(names: string[] = [], options: BuildOptions =
   const wanted = names.length > 0 ? names : all;
   const unknown = wanted.filter((n) => !all.includes(n));
   if (unknown.length > 0) {
-    throw new BuildError(`unknown filter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} in ${project.filtersDir}; filters are: ${all.join(', ') || 'none (a filter is filters/<name>/index.ts)'}`);
+    throw new UsageError(`unknown filter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} in ${project.filtersDir}; filters are: ${all.join(', ') || 'none (a filter is filters/<name>/index.ts)'}`);
   }
   const progress = options.progress ?? (() => {});
   const outcome: BuildOutcome = { built: [], failed: [] };

@@ -38,6 +38,5 @@ export function formatInspection(path: string, i: Inspection): string {
   }
   lines.push(`  imports (${i.imports.length}):`, ...i.imports.map((x) => `    ${x}`));
   lines.push(`  exports (${i.exports.length}):`, ...i.exports.map((x) => `    ${x}`));
-  if (i.wat) lines.push('', i.wat);
   return lines.join('\n');
 }

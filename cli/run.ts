@@ -2,6 +2,7 @@
 // each filter did to the request and the response.
 import { readFileSync } from 'node:fs';
 import { Host, type ClusterInput, type HttpHandler, type RequestSpec, type Route, type StatsTag, type StreamResult } from '../host-sim/index.js';
+import { describeSystemError } from './errors.js';
 import { loadDeployment, type Configuration, type FilterDeployment } from './deployment.js';
 import { moduleFor } from './paths.js';
 
@@ -72,7 +73,7 @@ export async function runFilters(targets: string[], options: RunOptions): Promis
       try {
         configuration = readFileSync(options.configs[i], 'utf8');
       } catch (e) {
-        throw new RunError(`cannot read ${options.configs[i]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new RunError(`cannot read the configuration ${options.configs[i]}: ${describeSystemError(e)}`);
       }
     }
     // A .wasm file has no deployment facts: it runs behind the default route alone.

@@ -3,7 +3,7 @@
 // file in cli/commands/; this entry wires them and turns errors into messages and exit codes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { register as build } from './commands/build.js';
 import { register as check } from './commands/check.js';
 import { register as run } from './commands/run.js';
@@ -26,7 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     .version(version, '-v, --version', 'print the version')
     .addHelpText('after', '\nExit codes: 0 success, 1 the work failed (a build error, a module Envoy would refuse, a registry refusal), 2 the command line was wrong.')
     .exitOverride()
-    .showHelpAfterError('(run wfk --help for usage)');
+    .showHelpAfterError('(run wfk --help for usage)')
+    // Inherited by every command: options a command cannot run without say so.
+    .configureHelp({ optionDescription: (option) => `${new Help().optionDescription(option)}${option.mandatory ? ' (required)' : ''}` });
   for (const register of [init, build, check, run, fuzz, inspect, envoyConfig, push, pull, statsTags, serviceConfig, demo]) register(program);
 
   try {

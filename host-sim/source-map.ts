@@ -57,20 +57,34 @@ export class SourceMapLocator implements TrapLocator {
     }
   }
 
-  locateOffset(offset: number): string | undefined {
+  private mappingAt(offset: number): Mapping | undefined {
     let lo = 0; let hi = this.mappings.length - 1; let found: Mapping | undefined;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if (this.mappings[mid].offset <= offset) { found = this.mappings[mid]; lo = mid + 1; } else hi = mid - 1;
     }
-    if (!found) return undefined;
-    return `${this.sources[found.source]}:${found.line + 1}:${found.column + 1}`;
+    return found;
   }
 
+  locateOffset(offset: number): string | undefined {
+    const found = this.mappingAt(offset);
+    return found ? `${this.sources[found.source]}:${found.line + 1}:${found.column + 1}` : undefined;
+  }
+
+  /**
+   * The innermost frame in the filter's own code: frames in AssemblyScript's standard library
+   * and in the SDK's abort helper (where a failed assertion or a bounds check ends) are passed
+   * over, so the line named is the one that went wrong.
+   */
   locate(error: unknown): string | undefined {
     const stack = error instanceof Error ? error.stack ?? '' : '';
     // V8 prints wasm frames as "wasm://wasm/<hash>:wasm-function[<index>]:0x<offset>".
-    const match = /wasm-function\[\d+\]:0x([0-9a-f]+)/.exec(stack);
-    return match ? this.locateOffset(parseInt(match[1], 16)) : undefined;
+    const offsets = [...stack.matchAll(/wasm-function\[\d+\]:0x([0-9a-f]+)/g)].map((m) => parseInt(m[1], 16));
+    const own = offsets.find((offset) => {
+      const found = this.mappingAt(offset);
+      const source = found ? this.sources[found.source] : '';
+      return found !== undefined && !source.startsWith('~lib/') && !source.endsWith('internal/abort.ts');
+    });
+    return this.locateOffset(own ?? offsets[0] ?? -1);
   }
 }

@@ -80,10 +80,12 @@ describe('wfk inspect', () => {
     expect(out.imports.some((i: string) => i.startsWith('env.proxy_log '))).toBe(true);
   });
 
-  it('prints the text form with --wat, and refuses a file that is not wasm', () => {
+  it('prints valid WAT alone with --wat (it parses back to a valid module), and refuses a file that is not wasm', async () => {
     const wat = run('inspect', join(DIST_DIR, 'add-header.wasm'), '--wat');
     expect(wat.status).toBe(0);
-    expect(wat.stdout).toContain('(module');
+    expect(wat.stdout.startsWith('(module')).toBe(true);
+    const { parse } = await import('@bytecodealliance/jco');
+    expect(WebAssembly.validate(await parse(wat.stdout) as Uint8Array<ArrayBuffer>)).toBe(true);
     const bad = run('inspect', file('not.wasm', 'hello'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/is not a WebAssembly module/);
@@ -145,5 +147,46 @@ describe('wfk envoy-config', () => {
     const unknown = run('envoy-config', 'nope', '--config', quota);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown filter "nope"');
+  });
+});
+
+describe('wfk conventions', () => {
+  it('prints its version, and documents its exit codes and required options in --help', () => {
+    const version = run('--version');
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    expect(run('--help').stdout).toMatch(/Exit codes: 0 success, 1 the work failed .*, 2 the command line was wrong/);
+    expect(run('envoy-config', '--help').stdout).toMatch(/--config <file>\s+the filter's configuration \(JSON\) \(required\)/);
+  });
+
+  it('exits 2 for what names nothing (build and run alike), saying what exists and what to do', () => {
+    const build = run('build', 'no-such-filter');
+    expect(build.status).toBe(2);
+    expect(build.stderr).toMatch(/unknown filter "no-such-filter" .*filters are: .*add-header/);
+    const missing = run('run', 'add-header', '-c', join(dir, 'absent.json'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read the configuration .*absent\.json: no such file or folder/);
+    expect(missing.stderr).not.toMatch(/ENOENT/);
+  });
+
+  it('refuses to print deployments for a configuration the filter itself refuses, with the filter\'s words', () => {
+    const bad = file('bad-telemetry.json', { labels: ['not_a_label'] });
+    for (const args of [['envoy-config', 'telemetry'], ['stats-tags', 'telemetry'], ['envoy-config', 'telemetry', '--istio', '--image', 'r.example/t:1']]) {
+      const r = run(...args, '--config', bad);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/the telemetry filter refuses this configuration: .*labels\[0\]: "not_a_label" is not an Istio label/);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+  });
+
+  it('runs a debug build without --root-id, logs each line once, and shows metrics with their labels', () => {
+    const debug = run('run', join(DIST_DIR, 'add-header.debug.wasm'), '-c', file('debug.json', { response_headers: { 'x-b': '2' } }));
+    expect(debug.status, debug.stderr).toBe(0);
+    expect(debug.stdout).toContain('response  + x-b: 2');
+    const refused = run('run', 'add-header', '-c', file('upper.json', { request_headers: { 'X-A': '1' } }));
+    expect(refused.stderr).not.toMatch(/add-header: add-header/);
+    const telemetry = JSON.parse(run('run', 'telemetry', '-c', file('telemetry.json', { labels: ['reporter', 'response_code'] }), '--json').stdout);
+    expect(telemetry.metrics).toMatch(/istio_requests_total\{reporter="destination",response_code="200"\} 1/);
+    expect(telemetry.metrics).not.toMatch(/reporter=\.=/);
   });
 });

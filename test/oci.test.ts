@@ -196,12 +196,34 @@ describe('OCI publishing', () => {
       await expect(push(module(), `${basic.address}/private/x:1`, { username: 'ci', password: 'wrong-password-123' }))
         .rejects.toThrow(`${basic.address} refused the credentials from the command line (wrong username or password?)`);
       await expect(push(module(), `${basic.address}/private/x:1`, { dockerConfig: '/nonexistent' }))
-        .rejects.toThrow(/needs credentials: pass --username\/--password, set WFK_REGISTRY_USERNAME\/PASSWORD, or docker login/);
+        .rejects.toThrow(/needs credentials: pass --username with --password-stdin, set WFK_REGISTRY_USERNAME\/PASSWORD, or docker login/);
       const cli = spawnSync(process.execPath, [wfk, 'push', join(DIST_DIR, 'add-header.wasm'), `${basic.address}/private/x:1`, '--username', 'ci', '--password-stdin'],
         { input: 'wrong-password-123\n', encoding: 'utf8' });
       expect(cli.status).toBe(1);
       expect(cli.stderr).toContain('refused the credentials');
       expect(cli.stderr + cli.stdout).not.toContain('wrong-password-123');
+    });
+
+    it('reads config.json from the folder DOCKER_CONFIG names, as Docker does', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'docker-config-env-'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [basic.address]: { auth: Buffer.from('ci:s3cret').toString('base64') } } }));
+      const cli = spawnSync(process.execPath, [wfk, 'push', join(DIST_DIR, 'add-header.wasm'), `${basic.address}/private/from-env:1`],
+        { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dir } });
+      expect(cli.status, cli.stderr).toBe(0);
+    });
+
+    it('refuses a password on standard input without a user name, instead of dropping it', () => {
+      const cli = spawnSync(process.execPath, [wfk, 'push', join(DIST_DIR, 'add-header.wasm'), `${basic.address}/private/x:1`, '--password-stdin'],
+        { input: 's3cret\n', encoding: 'utf8', env: { ...process.env, WFK_REGISTRY_USERNAME: '' } });
+      expect(cli.status).toBe(2);
+      expect(cli.stderr).toMatch(/--password-stdin needs --username/);
+    });
+
+    it('says a registry speaks HTTPS when plain HTTP reaches it, and what to pass', () => {
+      const cli = spawnSync(process.execPath, [wfk, 'pull', `${tls.address}/secure/add-header:1`, '-o', join(tmpdir(), 'never.wasm')], { encoding: 'utf8' });
+      expect(cli.status).toBe(1);
+      expect(cli.stderr).toMatch(/does not answer plain HTTP: it speaks HTTPS; pass the CA that signed its certificate with --ca-file/);
+      expect(cli.stderr).not.toMatch(/HPE_|ECONNRESET/);
     });
 
     it('talks TLS with the registry\'s CA, and explains a certificate it cannot verify', async () => {
@@ -230,6 +252,35 @@ describe('OCI publishing', () => {
       const badRef = spawnSync(process.execPath, [wfk, 'pull', 'no-registry', '-o', out], { encoding: 'utf8' });
       expect(badRef.status).toBe(2);
       expect(badRef.stderr).toContain('is not a reference');
+    });
+
+    it('pulls to standard output with -o -, and prints JSON with --json', () => {
+      const pulled = spawnSync(process.execPath, [wfk, 'pull', `${open.address}/cli/add-header:1`, '-o', '-', '--json'], { encoding: 'buffer' });
+      expect(pulled.status).toBe(0);
+      expect(Buffer.compare(pulled.stdout, module())).toBe(0);
+      expect(JSON.parse(pulled.stderr.toString().slice(pulled.stderr.toString().indexOf('{')))).toMatchObject({ output: '-', bytes: module().length });
+      const pushed = spawnSync(process.execPath, [wfk, 'push', join(DIST_DIR, 'add-header.wasm'), `${open.address}/cli/json:1`, '--json'], { encoding: 'utf8' });
+      expect(JSON.parse(pushed.stdout)).toMatchObject({ digest: expect.stringMatching(/^sha256:/), url: expect.stringMatching(/^oci:\/\//) });
+    });
+
+    it('refuses to push a module Envoy would refuse, with the check\'s report, unless --force', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bad-module-'));
+      const cases: [string, Uint8Array][] = [
+        ['random.wasm', new Uint8Array(Array.from({ length: 512 }, (_, i) => (i * 37 + 11) & 0xff))],
+        ['truncated.wasm', module().subarray(0, 1000)],
+        ['no-abi.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])],
+      ];
+      for (const [name, bytes] of cases) {
+        writeFileSync(join(dir, name), bytes);
+        const cli = spawnSync(process.execPath, [wfk, 'push', join(dir, name), `${open.address}/bad/${name.replace('.wasm', '')}:1`], { encoding: 'utf8' });
+        expect(cli.status, name).toBe(1);
+        expect(cli.stderr, name).toMatch(/FAILED: Envoy would refuse this module/);
+        expect(cli.stderr, name).toMatch(/not pushed: .*--force/);
+        expect(cli.stdout, name).not.toMatch(/WasmPlugin sha256/);
+      }
+      const forced = spawnSync(process.execPath, [wfk, 'push', join(dir, 'no-abi.wasm'), `${open.address}/bad/forced:1`, '--force'], { encoding: 'utf8' });
+      expect(forced.status).toBe(0);
+      expect(forced.stdout).toMatch(/WasmPlugin sha256/);
     });
   });
 });

@@ -1,8 +1,8 @@
 // wfk check: would Envoy's Proxy-Wasm host load these modules?
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkModule, formatReport } from '../check.js';
-import { UsageError, WorkFailed } from '../errors.js';
+import { WorkFailed } from '../errors.js';
+import { readInput } from './options.js';
 
 export function register(program: Command): void {
   program.command('check')
@@ -12,13 +12,7 @@ export function register(program: Command): void {
     .action((modules: string[], options: { json?: boolean }) => {
       let failed = false;
       for (const path of modules) {
-        let bytes: Uint8Array;
-        try {
-          bytes = readFileSync(path);
-        } catch (e) {
-          throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-        const report = checkModule(bytes);
+        const report = checkModule(readInput(path, 'the module'));
         failed ||= report.errors.length > 0;
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ path, abi: report.abi, errors: report.errors, warnings: report.warnings })}\n`);

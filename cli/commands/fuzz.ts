@@ -1,8 +1,7 @@
 // wfk fuzz: generated requests and configurations against a filter, looking for traps and hangs.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError, WorkFailed } from '../errors.js';
-import { positiveInt } from './options.js';
+import { positiveInt, readInput } from './options.js';
 
 export function register(program: Command): void {
   program.command('fuzz')
@@ -19,7 +18,7 @@ export function register(program: Command): void {
       const { fuzz, formatFuzz, FuzzError } = await import('../fuzz.js');
       const { TargetError } = await import('../paths.js');
       let configuration: string;
-      try { configuration = readFileSync(options.config, 'utf8'); } catch (e) { throw new UsageError(`cannot read ${options.config}: ${(e as NodeJS.ErrnoException).code}`); }
+      configuration = readInput(options.config, 'the configuration').toString('utf8');
       try {
         const report = await fuzz(target, { configuration, requests: options.requests, seed: options.seed, configs: options.configs ?? 0,
           rootId: options.rootId, callTimeLimitMs: options.timeLimit }, (line) => process.stderr.write(`${line}\n`));

@@ -25,6 +25,9 @@ export async function checkReference(reference: string): Promise<void> {
 
 export async function registryOptions(options: RegistryCliOptions) {
   let password: string | undefined;
+  if (options.passwordStdin && options.username === undefined && !process.env.WFK_REGISTRY_USERNAME) {
+    throw new UsageError('--password-stdin needs --username <name> (or WFK_REGISTRY_USERNAME): a password alone logs in as nobody');
+  }
   if (options.passwordStdin) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -9,7 +9,7 @@ import https from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-import { RegistryError } from '../errors.js';
+import { describeSystemError, RegistryError } from '../errors.js';
 
 export { RegistryError };
 
@@ -76,9 +76,10 @@ function credentialsFor(registry: string, options: RegistryOptions): Credentials
     return { username: options.username, password: options.password ?? process.env.WFK_REGISTRY_PASSWORD ?? '', source: 'the command line' };
   }
   if (process.env.WFK_REGISTRY_USERNAME) {
-    return { username: process.env.WFK_REGISTRY_USERNAME, password: process.env.WFK_REGISTRY_PASSWORD ?? '', source: 'WFK_REGISTRY_USERNAME/PASSWORD' };
+    return { username: process.env.WFK_REGISTRY_USERNAME, password: options.password ?? process.env.WFK_REGISTRY_PASSWORD ?? '', source: 'WFK_REGISTRY_USERNAME/PASSWORD' };
   }
-  const path = options.dockerConfig ?? join(homedir(), '.docker', 'config.json');
+  // Docker's own rule: DOCKER_CONFIG names the folder of config.json.
+  const path = options.dockerConfig ?? join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
   let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }>; credHelpers?: Record<string, string>; credsStore?: string };
   try {
     config = JSON.parse(readFileSync(path, 'utf8'));
@@ -148,7 +149,7 @@ export class RegistryClient {
     this.base = new URL(`${plain && !options.caFile ? 'http' : 'https'}://${apiHost}`);
     if (options.caFile) {
       let ca: Buffer;
-      try { ca = readFileSync(options.caFile); } catch (e) { throw new RegistryError(`cannot read the CA file ${options.caFile}: ${(e as NodeJS.ErrnoException).code}`); }
+      try { ca = readFileSync(options.caFile); } catch (e) { throw new RegistryError(`cannot read the CA file ${options.caFile}: ${describeSystemError(e)}`); }
       this.agent = new https.Agent({ ca, keepAlive: false });
     }
     this.credentials = credentialsFor(registry, options);
@@ -182,17 +183,28 @@ export class RegistryClient {
           if (size > maxBytes) finish(tooBig());
           else chunks.push(c);
         });
-        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () => {
+          const answer = Buffer.concat(chunks);
+          // Go's TLS servers (the CNCF registry among them) answer plain HTTP with this 400.
+          if (url.protocol === 'http:' && res.statusCode === 400 && answer.includes('HTTP request to an HTTPS server')) finish(this.speaksTls());
+          else finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: answer });
+        });
         res.on('error', (e) => finish(e));
       });
       const overall = setTimeout(() => finish(this.timedOut()), left);
       req.on('timeout', () => finish(new RegistryError(`${this.registry} sent nothing for ${this.limits.idleTimeoutMs / 1000} s: giving up`)));
       req.on('error', (e: NodeJS.ErrnoException) => {
+        // Plain HTTP to a TLS port: the server hangs up, or sends bytes that are not HTTP.
+        if (url.protocol === 'http:' && (e.code === 'ECONNRESET' || e.code?.startsWith('HPE_'))) { finish(this.speaksTls()); return; }
         const tls = /certificate|self.signed|SSL|TLS/i.test(e.message);
-        finish(new RegistryError(`cannot reach ${this.registry}: ${e.code ?? e.message}${tls ? ' (TLS: pass the registry\'s CA with --ca-file)' : ''}`));
+        finish(new RegistryError(`cannot reach ${this.registry}: ${tls ? `${e.message} (TLS: pass the CA that signed the registry's certificate with --ca-file)` : describeSystemError(e)}`));
       });
       req.end(body ? Buffer.from(body) : undefined);
     });
+  }
+
+  private speaksTls(): RegistryError {
+    return new RegistryError(`${this.registry} does not answer plain HTTP: it speaks HTTPS; pass the CA that signed its certificate with --ca-file <pem>`);
   }
 
   private timedOut(): RegistryError {
@@ -227,7 +239,7 @@ export class RegistryClient {
   private refused(): RegistryError {
     return new RegistryError(this.credentials
       ? `${this.registry} refused the credentials from ${this.credentials.source} (wrong username or password?)`
-      : `${this.registry} needs credentials: pass --username/--password, set WFK_REGISTRY_USERNAME/PASSWORD, or docker login`);
+      : `${this.registry} needs credentials: pass --username with --password-stdin, set WFK_REGISTRY_USERNAME/PASSWORD, or docker login`);
   }
 
   /** A request to the registry, authenticating once when challenged; its answer may be at most `maxBytes`. */

@@ -21,7 +21,7 @@ class AccessRoot extends RootContext {
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
     if (parsed.config === null) {
-      log(LogLevelValues.error, "access-control: " + parsed.error);
+      log(LogLevelValues.error, parsed.error);
       return false;
     }
     const config = parsed.config!;
@@ -82,7 +82,7 @@ class AccessControl extends Context {
       const ruleName = p.policy.rules[rule].name;
       if (p.policy.dryRun) {
         root.count(p.policy.name, ruleName, "dry_run_denied");
-        log(LogLevelValues.info, "access-control: dry run: policy " + p.policy.name + " rule " + ruleName + " would deny " + this.describe(r));
+        log(LogLevelValues.info, "dry run: policy " + p.policy.name + " rule " + ruleName + " would deny " + this.describe(r));
         continue;
       }
       root.count(p.policy.name, ruleName, "denied");
@@ -94,7 +94,7 @@ class AccessControl extends Context {
       const rule = p.firstMatch(r);
       if (rule < 0) continue;
       root.count(p.policy.name, p.policy.rules[rule].name, "audited");
-      log(LogLevelValues.info, "access-control: audit: policy " + p.policy.name + " rule " + p.policy.rules[rule].name + " matched " + this.describe(r));
+      log(LogLevelValues.info, "audit: policy " + p.policy.name + " rule " + p.policy.rules[rule].name + " matched " + this.describe(r));
     }
 
     this.recordDryRunAllow(r);
@@ -111,7 +111,7 @@ class AccessControl extends Context {
       if (rule >= 0) {
         root.count(p.policy.name, p.policy.rules[rule].name, "allowed");
         if (logEnabled(LogLevelValues.debug)) {
-          log(LogLevelValues.debug, "access-control: allowed by policy " + p.policy.name + " rule " + p.policy.rules[rule].name);
+          log(LogLevelValues.debug, "allowed by policy " + p.policy.name + " rule " + p.policy.rules[rule].name);
         }
         return FilterHeadersStatusValues.Continue;
       }
@@ -133,7 +133,7 @@ class AccessControl extends Context {
     for (let i = 0; i < root.dryRunAllow.length; i++) {
       root.count(root.dryRunAllow[i].policy.name, "none", "dry_run_denied");
     }
-    log(LogLevelValues.info, "access-control: dry run: no dry-run ALLOW policy matched " + this.describe(r));
+    log(LogLevelValues.info, "dry run: no dry-run ALLOW policy matched " + this.describe(r));
   }
 
   private failClosed(r: RequestView): FilterHeadersStatusValues {
@@ -147,7 +147,7 @@ class AccessControl extends Context {
 
   private deny(reply: Reply, policy: string, rule: string, why: string): FilterHeadersStatusValues {
     // The client learns nothing of the rules: the policy and rule go only to the log.
-    log(LogLevelValues.info, "access-control: denied (" + reply.status.toString() + ") by policy " + policy + " rule " + rule + ": " + why);
+    log(LogLevelValues.info, "denied (" + reply.status.toString() + ") by policy " + policy + " rule " + rule + ": " + why);
     const headers = new Array<HeaderPair>();
     for (let i = 0; i < reply.headers.length; i++) headers.push(reply.headers[i]);
     send_local_response(reply.status, "rbac_access_denied_matched_policy[" + policy + "]", String.UTF8.encode(reply.body), headers,

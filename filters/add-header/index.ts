@@ -41,25 +41,25 @@ class AddHeaderRoot extends RootContext {
     if (text.length > 0) {
       const parsed = parseJson(text);
       if (!parsed.ok) {
-        log(LogLevelValues.error, "add-header: configuration is not valid JSON: " + parsed.error);
+        log(LogLevelValues.error, "configuration is not valid JSON: " + parsed.error);
         return false;
       }
       const config = parsed.value!;
       if (!config.isObject()) {
-        log(LogLevelValues.error, "add-header: configuration must be a JSON object, got " + config.kindName());
+        log(LogLevelValues.error, "configuration must be a JSON object, got " + config.kindName());
         return false;
       }
       for (let i = 0; i < config.keys.length; i++) {
         const key = config.keys[i];
         if (key != "request_headers" && key != "response_headers") {
-          log(LogLevelValues.error, "add-header: unknown field \"" + key + "\" (expected request_headers, response_headers)");
+          log(LogLevelValues.error, "unknown field \"" + key + "\" (expected request_headers, response_headers)");
           return false;
         }
       }
       let error = readHeaders(config, "request_headers", request);
       if (error.length == 0) error = readHeaders(config, "response_headers", response);
       if (error.length > 0) {
-        log(LogLevelValues.error, "add-header: " + error);
+        log(LogLevelValues.error, error);
         return false;
       }
     }

@@ -32,7 +32,7 @@ class RoutingRoot extends RootContext {
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
     if (parsed.config === null) {
-      log(LogLevelValues.error, "header-routing: " + parsed.error);
+      log(LogLevelValues.error, parsed.error);
       return false;
     }
     this.config = parsed.config!;

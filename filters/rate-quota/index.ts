@@ -40,7 +40,7 @@ class RateQuotaRoot extends RootContext {
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
     if (parsed.config === null) {
-      log(LogLevelValues.error, "rate-quota: " + parsed.error);
+      log(LogLevelValues.error, parsed.error);
       return false;
     }
     const config = parsed.config!;
@@ -176,7 +176,7 @@ class RateQuota extends Context {
     }
     // Other workers kept winning the race for this key: decide without counting, as configured.
     root.casExhausted!.increment(1);
-    log(LogLevelValues.warn, "rate-quota: quota " + quota.name + ": shared data contention, " +
+    log(LogLevelValues.warn, "quota " + quota.name + ": shared data contention, " +
       root.config.casRetries.toString() + " CAS retries exhausted; request " + (root.config.denyOnContention ? "denied" : "allowed"));
     const fallback = new Decision();
     fallback.allowed = !root.config.denyOnContention;
@@ -233,7 +233,7 @@ class RateQuota extends Context {
     const root = this.quotaRoot;
     root.serviceErrors!.increment(1);
     const deny = root.config.global!.failureModeDeny;
-    log(LogLevelValues.warn, "rate-quota: " + reason + "; request " + (deny ? "denied" : "allowed") + " (failure_mode_deny: " + (deny ? "true" : "false") + ")");
+    log(LogLevelValues.warn, reason + "; request " + (deny ? "denied" : "allowed") + " (failure_mode_deny: " + (deny ? "true" : "false") + ")");
     if (deny) {
       send_local_response(root.config.global!.statusOnError, "rate_limit_service_error", new ArrayBuffer(0), [], GrpcStatusValues.Unavailable);
     } else if (waiting) {
@@ -282,7 +282,7 @@ class RateQuota extends Context {
       stream_context.headers.request.replace(reply.requestHeaders[i].keyString(), reply.requestHeaders[i].valueString());
     }
     this.extraResponseHeaders = reply.responseHeaders;
-    if (logEnabled(LogLevelValues.debug)) log(LogLevelValues.debug, "rate-quota: rate limit service allowed the request");
+    if (logEnabled(LogLevelValues.debug)) log(LogLevelValues.debug, "rate limit service allowed the request");
     continue_request();
   }
 

@@ -106,7 +106,7 @@ class TelemetryRoot extends RootContext {
   onConfigure(size: u32): bool {
     const parsed = parseConfig(this.getConfiguration());
     if (parsed.config === null) {
-      log(LogLevelValues.error, "telemetry: " + parsed.error);
+      log(LogLevelValues.error, parsed.error);
       return false;
     }
     this.config = parsed.config!;

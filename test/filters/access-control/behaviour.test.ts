@@ -48,7 +48,7 @@ describe('access-control: evaluation order', () => {
     expect(await status(host, { method: 'GET', path: '/books' })).toBe(200);
     expect(await status(host, { method: 'POST', path: '/books' })).toBe(403);
     expect(host.metrics.value('access_control.watch.all.audited')).toBe(2);
-    expect(host.logs.messages('info').filter((m) => m.startsWith('access-control: audit'))).toHaveLength(2);
+    expect(host.logs.messages('info').filter((m) => m.startsWith('audit:'))).toHaveLength(2);
   });
 
   it('allows everything when there are no ALLOW policies, and nothing with an ALLOW policy without rules', async () => {
@@ -62,7 +62,7 @@ describe('access-control: evaluation order', () => {
     const r = await host.request({ method: 'GET', path: '/admin' });
     expect(r.body).toBe('RBAC: access denied');
     expect(r.headers.map(([, v]) => v).join(' ')).not.toMatch(/admin|block/);
-    expect(host.logs.messages('info')).toContain('access-control: denied (403) by policy block-admin rule admin-paths: matched a DENY rule');
+    expect(host.logs.messages('info')).toContain('denied (403) by policy block-admin rule admin-paths: matched a DENY rule');
     expect(host.metrics.value('access_control.block-admin.admin-paths.denied')).toBe(1);
     expect(host.metrics.value('access_control.readers.reads.allowed')).toBe(0);
   });
