@@ -6,6 +6,7 @@ import { parse } from '@bytecodealliance/jco';
 import { buildFilters, DIST_DIR, ROOT } from '../cli/build.js';
 import { Host, type PluginSpec, type RequestSpec } from '../host-sim/index.js';
 import { buildPortable } from '../test/support/compile.js';
+import { benchBuild } from './build.js';
 import { protoStruct } from '../host-sim/attributes.js';
 import { benchRegex } from './regex.js';
 
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
   console.log(row(['all labels on', allLabels.toFixed(0), (allLabels - telemetryBaseline).toFixed(0)]));
 
   await benchRegex(row);
+  await benchBuild(row);
 }
 
 await main();
