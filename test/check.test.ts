@@ -101,7 +101,7 @@ describe('wfk check', () => {
   it('exits 2 with a clear message for a file that does not exist', () => {
     const result = spawnSync(process.execPath, [wfk, 'check', '/nonexistent/module.wasm'], { encoding: 'utf8' });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('cannot read /nonexistent/module.wasm: ENOENT');
+    expect(result.stderr).toContain('cannot read the module /nonexistent/module.wasm: no such file or folder');
   });
 
   it('prints JSON with --json', async () => {

@@ -1,5 +1,6 @@
 // Links a module's imports to host-sim's implementations. The load rules (../load-rules.ts)
 // have already refused what Envoy would not link.
+import { HOST_IMPORTS } from '../contract.js';
 import type { ModuleInfo } from '../wasm/binary.js';
 import { HostTrap, MemoryAccessError, type WasmVm } from '../vm.js';
 import { bufferFunctions } from './buffers.js';
@@ -20,8 +21,6 @@ export class LinkError extends Error {}
 
 type HostFunction = (...args: never[]) => unknown;
 
-/** Names callable while start functions run (cpp-host's allow-list, besides every WASI function). */
-const ALLOWED_DURING_START = new Set(['proxy_log', 'emscripten_notify_memory_growth']);
 
 export interface LinkOptions {
   /** WASI environment variables (Envoy's vm_config.environment_variables). */
@@ -59,7 +58,9 @@ export function linkImports(vm: WasmVm, info: ModuleInfo, services: HostServices
     const isWasi = imp.module !== 'env';
     const impl = isWasi ? wasi[imp.name] ?? notSupported : env[imp.name];
     if (!impl) throw new LinkError(`host-sim has no implementation of ${imp.module}.${imp.name}`);
-    (imports[imp.module] ??= {})[imp.name] = restrict(vm, imp.name, isWasi, impl as HostFunction);
+    // The contract says which imports cpp-host lets a start function call.
+    const allowedDuringStart = HOST_IMPORTS.some((h) => h.module === imp.module && h.name === imp.name && h.allowedDuringStart);
+    (imports[imp.module] ??= {})[imp.name] = restrict(vm, imp.name, isWasi, allowedDuringStart, impl as HostFunction);
   }
   return imports as WebAssembly.Imports;
 }
@@ -71,8 +72,7 @@ function notSupported(): number { return 52; }
  * Applies Envoy's rules on when the host may be called: never from a core-wasm start section
  * (it runs while instantiating, with no context), and from start functions only the allow-list.
  */
-function restrict(vm: WasmVm, name: string, isWasi: boolean, fn: HostFunction): HostFunction {
-  const allowedDuringStart = isWasi || ALLOWED_DURING_START.has(name);
+function restrict(vm: WasmVm, name: string, isWasi: boolean, allowedDuringStart: boolean, fn: HostFunction): HostFunction {
   return (...args: never[]) => {
     if (vm.instantiating) throw new HostTrap(`${name} called from the module's start section, before any context exists`);
     if (vm.restricted && !allowedDuringStart) throw new HostTrap(`restricted_callback: ${name} called from a start function`);
