@@ -27,7 +27,7 @@ describe('wasm-filter-kit as a dependency', () => {
 
     const test = spawnSync('npm', ['test'], { cwd: project, encoding: 'utf8' });
     expect(test.status, test.stdout + test.stderr).toBe(0);
-    expect(test.stdout).toMatch(/3 passed/);
+    expect(test.stdout).toMatch(/4 passed/);
 
     const again = npx(['wfk', 'build'], project);
     expect(again.status, again.stderr).toBe(0);
@@ -66,6 +66,6 @@ describe('wasm-filter-kit as a dependency', () => {
     npm(['install'], project);
     const test = spawnSync('npm', ['test'], { cwd: project, encoding: 'utf8' });
     expect(test.status, test.stdout + test.stderr).toBe(0);
-    expect(test.stdout).toMatch(/3 passed/);
+    expect(test.stdout).toMatch(/4 passed/);
   }, 600_000);
 });

@@ -22,11 +22,19 @@ describe('__NAME__', () => {
     expect(r.headers).toContainEqual(['x-filtered-by', '__NAME__']);
   });
 
-  it('answers requests under the blocked prefix with 403, before they reach the backend', async () => {
+  it('answers requests under the blocked path with 403, before they reach the backend', async () => {
     const r = await load().request({ path: '/admin/users' });
     expect(r.status).toBe(403);
     expect(r.upstream).toBeUndefined();
     expect(r.localReply?.details).toBe('blocked_by___NAME__');
+  });
+
+  it('matches paths as Envoy normalizes them, whole segments only', async () => {
+    const host = load();
+    for (const path of ['/admin', '/%61dmin/users', '//admin', '/x/../admin', '/admin?page=2']) {
+      expect((await host.request({ path })).status, path).toBe(403);
+    }
+    expect((await host.request({ path: '/administrator' })).status).toBe(200);
   });
 
   it('refuses a bad configuration, naming the field, as Envoy would', () => {

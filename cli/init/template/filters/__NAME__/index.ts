@@ -1,9 +1,9 @@
-// __NAME__: answers requests to a blocked path prefix with 403, and adds a response header to
-// everything else. Edit it, then `npm test`; the configuration is filters/__NAME__/schema.json.
+// __NAME__: answers requests under a blocked path with 403, and adds a response header to
+// everything else. Paths are matched as Envoy normalizes them, so /%61dmin or //admin is /admin. Edit it, then `npm test`; the configuration is filters/__NAME__/schema.json.
 export * from "wasm-filter-kit/assembly/proxy";
 import {
-  ConfigReader, Context, FilterHeadersStatusValues, headerNameProblem, LogLevelValues, RootContext, log, registerRootContext,
-  send_local_response, stream_context,
+  ConfigReader, Context, FilterHeadersStatusValues, headerNameProblem, LogLevelValues, RootContext, log, normalizePath,
+  registerRootContext, send_local_response, stream_context, urlPathOf,
 } from "wasm-filter-kit/assembly";
 
 class Settings {
@@ -47,14 +47,21 @@ class Root extends RootContext {
   }
 }
 
+/** `path` is `prefix` or below it (/admin, /admin/users; not /administrator). */
+function isUnder(path: string, prefix: string): bool {
+  if (path == prefix) return true;
+  return path.startsWith(prefix.endsWith("/") ? prefix : prefix + "/");
+}
+
 class Filter extends Context {
   constructor(context_id: u32, readonly root: Root) {
     super(context_id, root);
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const path = stream_context.headers.request.get(":path");
-    if (path.startsWith(this.root.settings.blockedPrefix)) {
+    const normalized = normalizePath(stream_context.headers.request.get(":path"));
+    // A path that cannot be normalized cannot be matched safely: it is blocked too.
+    if (!normalized.ok || isUnder(urlPathOf(normalized.path), this.root.settings.blockedPrefix)) {
       send_local_response(403, "blocked_by___NAME__", String.UTF8.encode("blocked\n"), []);
       return FilterHeadersStatusValues.StopIteration;
     }
