@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 interface Entry {
   key: string;
-  /** Absolute path: SHA-256 of what was read. */
+  /** Absolute path: SHA-256 of what was read ("" for a file looked for and not found). */
   inputs: Record<string, string>;
   /** Absolute path: SHA-256 of what was written. */
   outputs: Record<string, string>;
@@ -39,14 +39,17 @@ export class BuildCache {
       return false;
     }
     if (entry.key !== key) return false;
-    const same = (files: Record<string, string>) => Object.entries(files).every(([path, hash]) => hashOf(path) === hash);
+    const same = (files: Record<string, string>) => Object.entries(files).every(([path, hash]) => (hashOf(path) ?? '') === hash);
     return Object.keys(entry.outputs).length > 0 && same(entry.outputs) && same(entry.inputs);
   }
 
-  /** Records a successful build. */
+  /**
+   * Records a successful build. `inputs` may name files that were looked for and not found
+   * (a compiler tries several places for an import): creating one later invalidates the build.
+   */
   record(name: string, key: string, inputs: string[], outputs: string[]): void {
-    const hashes = (files: string[]) => Object.fromEntries(files.filter(existsSync).map((f) => [f, hashOf(f)!]));
+    const hashes = (files: string[]) => Object.fromEntries(files.map((f) => [f, hashOf(f) ?? '']));
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(this.file(name), JSON.stringify({ key, inputs: hashes(inputs), outputs: hashes(outputs) } satisfies Entry));
+    writeFileSync(this.file(name), JSON.stringify({ key, inputs: hashes(inputs), outputs: hashes(outputs.filter(existsSync)) } satisfies Entry));
   }
 }

@@ -51,7 +51,7 @@ function resolveCompilerVersion(): string {
 /**
  * Compiles one AssemblyScript entry with the kit's asconfig (release, or debug with a source
  * map), from `baseDir` so a project finds packages in its own node_modules. Returns every file
- * the compiler read.
+ * the compiler read or looked for.
  */
 export async function compile(entry: string, outFile: string, target: 'release' | 'debug', baseDir = ROOT): Promise<string[]> {
   const { default: asc } = await import('assemblyscript/asc');
@@ -64,10 +64,9 @@ export async function compile(entry: string, outFile: string, target: 'release' 
     stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
     readFile: (filename: string, dir: string) => {
       const path = resolve(dir, filename);
+      read.add(path);
       try {
-        const text = readFileSync(path, 'utf8');
-        read.add(path);
-        return text;
+        return readFileSync(path, 'utf8');
       } catch {
         return null;
       }
