@@ -190,3 +190,17 @@ describe('wfk conventions', () => {
     expect(telemetry.metrics).not.toMatch(/reporter=\.=/);
   });
 });
+
+describe('YAML for Envoy and Kubernetes (YAML 1.1)', () => {
+  it('quotes strings that YAML 1.1 would read as booleans, so a header value "yes" stays a string', () => {
+    const config = file('canary-yes.json', { rules: [{ name: 'opt-in', match: { headers: [{ name: 'x-canary', exact: 'yes' }] }, targets: [{ cluster: 'canary' }] }] });
+    const istio = run('envoy-config', 'header-routing', '--config', config, '--istio', '--image', 'r.example/hr:1');
+    expect(istio.status, istio.stderr).toBe(0);
+    const plugin = parseAllDocuments(istio.stdout).map((d) => d.toJS({})).find((d) => d.kind === 'WasmPlugin');
+    expect(istio.stdout).toContain('exact: "yes"');
+    // As Kubernetes (go-yaml, YAML 1.1) reads it:
+    const asKubernetes = parseAllDocuments(istio.stdout, { version: '1.1' }).map((d) => d.toJS({})).find((d) => d.kind === 'WasmPlugin');
+    expect(asKubernetes.spec.pluginConfig.rules[0].match.headers[0].exact).toBe('yes');
+    expect(plugin.spec.pluginConfig.rules[0].match.headers[0].exact).toBe('yes');
+  });
+});

@@ -53,8 +53,8 @@ export function register(program: Command): void {
       }
       if (options.json) process.stdout.write(`${JSON.stringify(documents.length === 1 ? documents[0] : documents, null, 2)}\n`);
       else {
-        const { stringify } = await import('yaml');
-        process.stdout.write(documents.map((d) => stringify(d)).join('---\n'));
+        const { toYaml } = await import('../envoy/resources.js');
+        process.stdout.write(documents.map((d) => toYaml(d)).join('---\n'));
       }
     });
 }

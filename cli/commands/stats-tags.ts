@@ -15,8 +15,8 @@ export function register(program: Command): void {
       if (!tags) throw new UsageError(`the ${filter} filter's metric names carry no labels, so it needs no stats_tags`);
       const stats = { stats_config: { stats_tags: tags, use_all_default_tags: false } };
       if (options.yaml) {
-        const { stringify } = await import('yaml');
-        process.stdout.write(stringify(stats));
+        const { toYaml } = await import('../envoy/resources.js');
+        process.stdout.write(toYaml(stats));
       } else {
         process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
       }

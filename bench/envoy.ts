@@ -1,0 +1,115 @@
+// npm run bench:envoy: what each filter adds to a request in real Envoy (one worker), against
+// Envoy's native equivalent where stock Envoy has one, measured in one run. A load generator
+// (autocannon) holds a fixed number of connections for a fixed time; the upstream is a second
+// listener of the same Envoy answering with a direct response, so the only difference between
+// runs is the filter. Reported: requests/s, p50/p99 latency, and the Envoy process's CPU time per
+// request (from /proc) with what it adds over no filter.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { KIT } from '../cli/paths.js';
+import { EnvoyProcess, envoyMissingReason } from '../cli/envoy/process.js';
+import { cluster, httpBootstrap, wasmFilter } from '../cli/envoy/resources.js';
+import { buildKitFilters } from '../cli/build.js';
+import { freePort } from '../test/support/ports.js';
+
+type Json = Record<string, unknown>;
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+
+interface Case { label: string; filters: Json[]; routes?: Json[]; native?: string }
+
+const typed = (type: string, config: Json) => ({ '@type': `type.googleapis.com/${type}`, ...config });
+const wasm = (filter: string, configuration: Json) => wasmFilter({ filter, configuration, modulePath: join(KIT.distDir, `${filter}.wasm`) });
+
+/** The cases: no filter, each of ours, Envoy's native equivalents. */
+function cases(): Case[] {
+  const toBackend = [{ match: { prefix: '/' }, route: { cluster: 'backend' } }];
+  const canaryRoutes = [
+    { match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }] }, route: { cluster: 'canary' } },
+    ...toBackend,
+  ];
+  return [
+    { label: 'no filter', filters: [] },
+    { label: 'add-header', filters: [wasm('add-header', { request_headers: { 'x-env': 'prod' }, response_headers: { 'x-served-by': 'edge' } })] },
+    { label: 'native: header_mutation', native: 'add-header', filters: [{ name: 'envoy.filters.http.header_mutation', typed_config: typed('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation', {
+      mutations: { request_mutations: [{ append: { header: { key: 'x-env', value: 'prod' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } }],
+        response_mutations: [{ append: { header: { key: 'x-served-by', value: 'edge' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } }] } }) }] },
+    { label: 'rate-quota', filters: [wasm('rate-quota', { dimensions: { everyone: { constant: 'all' } }, quotas: [{ name: 'all', dimensions: ['everyone'], max_amount: 1_000_000_000, valid_duration: '1s' }] })] },
+    { label: 'native: local_ratelimit', native: 'rate-quota', filters: [{ name: 'envoy.filters.http.local_ratelimit', typed_config: typed('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', {
+      stat_prefix: 'bench', token_bucket: { max_tokens: 1_000_000_000, tokens_per_fill: 1_000_000_000, fill_interval: '1s' },
+      filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } }, filter_enforced: { default_value: { numerator: 100, denominator: 'HUNDRED' } } }) }] },
+    { label: 'access-control', filters: [wasm('access-control', { policies: [
+      { name: 'no-admin', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin/{**}'] } }] }] },
+      { name: 'readers', action: 'ALLOW', rules: [{ to: [{ operation: { methods: ['GET'], paths: ['/reviews/{**}'] } }] }] }] })] },
+    { label: 'native: rbac', native: 'access-control', filters: [
+      { name: 'envoy.filters.http.rbac/deny', typed_config: typed('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: { action: 'DENY', policies: { 'no-admin': {
+        permissions: [{ url_path: { path: { prefix: '/admin/' } } }], principals: [{ any: true }] } } } }) },
+      { name: 'envoy.filters.http.rbac/allow', typed_config: typed('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: { action: 'ALLOW', policies: { readers: {
+        permissions: [{ and_rules: { rules: [{ header: { name: ':method', string_match: { exact: 'GET' } } }, { url_path: { path: { prefix: '/reviews/' } } }] } }],
+        principals: [{ any: true }] } } } }) }] },
+    { label: 'header-routing', routes: [
+      { match: { prefix: '/', headers: [{ name: 'x-route-cluster', present_match: true }] }, route: { cluster_header: 'x-route-cluster' } }, ...toBackend],
+    filters: [wasm('header-routing', { rules: [{ name: 'canary', match: { headers: [{ name: 'x-canary', exact: 'yes' }] }, targets: [{ cluster: 'canary' }] }] })] },
+    { label: 'native: route header match', native: 'header-routing', routes: canaryRoutes, filters: [] },
+    { label: 'telemetry', filters: [wasm('telemetry', { access_log: false })] },
+  ];
+}
+
+/** CPU time the process has had, in µs (utime + stime from /proc, in clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function measure(c: Case, upstreamPort: number): Promise<{ rps: number; p50: number; p99: number; cpuPerRequest: number }> {
+  const bootstrap = httpBootstrap({
+    admin: { address: '127.0.0.1', port: 0 }, listener: { address: '127.0.0.1', port: 0 },
+    routeName: 'bench', virtualHost: 'bench', routes: c.routes ?? [{ match: { prefix: '/' }, route: { cluster: 'backend' } }],
+    filters: c.filters.map((f) => ({ ...f, name: String(f.name).replace(/\/.*$/, '') })),
+    clusters: [cluster('backend', '127.0.0.1', upstreamPort, false, 'STATIC'), cluster('canary', '127.0.0.1', upstreamPort, false, 'STATIC')],
+  }) as { static_resources: { listeners: Json[] } };
+  // The upstream: a second listener answering 200 itself.
+  bootstrap.static_resources.listeners.push({
+    name: 'upstream', address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } },
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: typed('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
+      stat_prefix: 'upstream', route_config: { virtual_hosts: [{ name: 'up', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }] }] },
+      http_filters: [{ name: 'envoy.filters.http.router', typed_config: typed('envoy.extensions.filters.http.router.v3.Router', {}) }] }) }] }],
+  });
+  const envoy = await EnvoyProcess.start(bootstrap, { concurrency: 1, wasmLogLevel: 'warn' });
+  try {
+    const load = (duration: number) => autocannon({ url: `${envoy.url}/reviews/1`, connections: CONNECTIONS, duration, headers: { 'x-user-id': 'bench' } });
+    await load(1); // warm up: connections, the VM's first requests
+    const before = cpuMicros(envoy.pid);
+    const result = await load(SECONDS);
+    const cpu = cpuMicros(envoy.pid) - before;
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${c.label}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuPerRequest: cpu / result.requests.total };
+  } finally {
+    await envoy.stop();
+  }
+}
+
+const missing = envoyMissingReason();
+if (missing) {
+  console.error(`bench:envoy cannot run: ${missing}`);
+  process.exit(1);
+}
+const { failed } = await buildKitFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'telemetry'], { debug: false });
+if (failed.length > 0) throw failed[0].error;
+const upstreamPort = await freePort();
+const results = new Map<string, Awaited<ReturnType<typeof measure>>>();
+for (const c of cases()) results.set(c.label, await measure(c, upstreamPort));
+const base = results.get('no filter')!;
+const cell = (v: string | number, w = 14) => String(v).padStart(w);
+console.log(`\nReal Envoy, 1 worker, ${CONNECTIONS} connections for ${SECONDS} s (autocannon); the upstream is a direct response`);
+console.log(`${''.padEnd(30)}${cell('requests/s')}${cell('p50 ms')}${cell('p99 ms')}${cell('CPU µs/req')}${cell('added µs')}${cell('vs native')}`);
+for (const c of cases()) {
+  const r = results.get(c.label)!;
+  const added = r.cpuPerRequest - base.cpuPerRequest;
+  const nativeOf = cases().find((n) => n.native === c.label);
+  const nativeAdded = nativeOf ? results.get(nativeOf.label)!.cpuPerRequest - base.cpuPerRequest : undefined;
+  const ratio = nativeAdded !== undefined ? (added / Math.max(nativeAdded, 0.1)).toFixed(2) : '';
+  console.log(`${c.label.padEnd(30)}${cell(r.rps.toFixed(0))}${cell(r.p50)}${cell(r.p99)}${cell(r.cpuPerRequest.toFixed(1))}${cell(c.label === 'no filter' ? '' : added.toFixed(1))}${cell(ratio)}`);
+}
