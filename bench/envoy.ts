@@ -3,12 +3,15 @@
 // (autocannon) holds a fixed number of connections for a fixed time; the upstream is a second
 // listener of the same Envoy answering with a direct response, so the only difference between
 // runs is the filter. Reported: requests/s, p50/p99 latency, and the Envoy process's CPU time per
-// request (from /proc) with what it adds over no filter.
-import { readFileSync } from 'node:fs';
+// request (from /proc) with what it adds over no filter and over the native equivalent;
+// `--write-readme` puts the table in README.md.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { KIT } from '../cli/paths.js';
-import { EnvoyProcess, envoyMissingReason } from '../cli/envoy/process.js';
+import { EnvoyProcess, envoyMissingReason, findEnvoy } from '../cli/envoy/process.js';
 import { cluster, httpBootstrap, wasmFilter } from '../cli/envoy/resources.js';
 import { buildKitFilters } from '../cli/build.js';
 import { freePort } from '../test/support/ports.js';
@@ -16,6 +19,8 @@ import { freePort } from '../test/support/ports.js';
 type Json = Record<string, unknown>;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const TABLE_START = '<!-- bench:envoy -->';
+const TABLE_END = '<!-- /bench:envoy -->';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 
 interface Case { label: string; filters: Json[]; routes?: Json[]; native?: string }
@@ -99,17 +104,39 @@ if (missing) {
 const { failed } = await buildKitFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'telemetry'], { debug: false });
 if (failed.length > 0) throw failed[0].error;
 const upstreamPort = await freePort();
-const results = new Map<string, Awaited<ReturnType<typeof measure>>>();
-for (const c of cases()) results.set(c.label, await measure(c, upstreamPort));
+// Rounds alternate the cases, and each case keeps its median round: the machine's own noise then
+// falls on every case alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = new Map<string, Awaited<ReturnType<typeof measure>>[]>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of cases()) rounds.set(c.label, [...rounds.get(c.label) ?? [], await measure(c, upstreamPort)]);
+}
+const results = new Map([...rounds].map(([label, runs]) => [label, runs.sort((a, b) => a.cpuPerRequest - b.cpuPerRequest)[Math.floor(runs.length / 2)]]));
 const base = results.get('no filter')!;
-const cell = (v: string | number, w = 14) => String(v).padStart(w);
-console.log(`\nReal Envoy, 1 worker, ${CONNECTIONS} connections for ${SECONDS} s (autocannon); the upstream is a direct response`);
-console.log(`${''.padEnd(30)}${cell('requests/s')}${cell('p50 ms')}${cell('p99 ms')}${cell('CPU µs/req')}${cell('added µs')}${cell('vs native')}`);
+const lines: string[] = [];
+const say = (line: string) => { lines.push(line); console.log(line); };
+say(`| case | requests/s | p50 ms | p99 ms | Envoy CPU µs/request | added over no filter | added vs native |`);
+say('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const c of cases()) {
   const r = results.get(c.label)!;
   const added = r.cpuPerRequest - base.cpuPerRequest;
   const nativeOf = cases().find((n) => n.native === c.label);
   const nativeAdded = nativeOf ? results.get(nativeOf.label)!.cpuPerRequest - base.cpuPerRequest : undefined;
-  const ratio = nativeAdded !== undefined ? (added / Math.max(nativeAdded, 0.1)).toFixed(2) : '';
-  console.log(`${c.label.padEnd(30)}${cell(r.rps.toFixed(0))}${cell(r.p50)}${cell(r.p99)}${cell(r.cpuPerRequest.toFixed(1))}${cell(c.label === 'no filter' ? '' : added.toFixed(1))}${cell(ratio)}`);
+  // Below 2 µs a native filter's cost is lost in the machine's noise: a ratio would mean nothing.
+  const ratio = nativeAdded === undefined ? '' : nativeAdded < 2 ? 'native < 2 µs' : `${(added / nativeAdded).toFixed(2)}×`;
+  say(`| ${c.label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.cpuPerRequest.toFixed(1)} | ${c.label === 'no filter' ? '' : added.toFixed(1)} | ${ratio} |`);
+}
+if (process.argv.includes('--write-readme')) {
+  // The README's table is this run's, with the machine, the date and the command.
+  const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
+  const envoyVersion = execFileSync(findEnvoy()!, ['--version'], { encoding: 'utf8' }).match(/\/(\d+\.\d+\.\d+)\//)?.[1] ?? 'unknown';
+  const table = [`Measured ${new Date().toISOString().slice(0, 10)} on ${cpu} (${cpus().length} cores), Envoy ${envoyVersion}, 1 worker, ` +
+    `${CONNECTIONS} connections for ${SECONDS} s, median of ${ROUNDS} rounds, by \`npm run bench:envoy -- --write-readme\`:`, '', ...lines].join('\n');
+  const readme = join(KIT.root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = text.indexOf(TABLE_START);
+  const end = text.indexOf(TABLE_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${TABLE_START} ... ${TABLE_END} section`);
+  writeFileSync(readme, `${text.slice(0, start + TABLE_START.length)}\n${table}\n${text.slice(end)}`);
+  console.log('README.md: performance table rewritten');
 }
