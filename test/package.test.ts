@@ -2,10 +2,12 @@
 // scaffold a project with `wfk init`, install the kit into it, then build, test, check and run
 // there. Real npm, real files; the registry is npm's.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { envoyMissingReason, validateBootstrap } from '../cli/envoy/process.js';
 import { ROOT } from '../cli/paths.js';
 
 const work = mkdtempSync(join(tmpdir(), 'wfk-package-'));
@@ -40,6 +42,16 @@ describe('wasm-filter-kit as a dependency', () => {
     const run = npx(['wfk', 'run', 'my-filter', '--config', 'config.json', '--path', '/admin/users'], project);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/GET \/admin\/users -> 403, decided by my-filter \(blocked_by_my-filter\)/);
+
+    // The scaffold's envoy.yaml mounts the built module in stock Envoy: Envoy's own validation accepts it.
+    if (envoyMissingReason() === undefined) {
+      const bootstrap = parseYaml(readFileSync(join(project, 'envoy.yaml'), 'utf8'), { version: '1.1' });
+      const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+      const wasm = hcm.http_filters.find((f: { name: string }) => f.name === 'envoy.filters.http.wasm');
+      expect(wasm.typed_config.config.vm_config.code.local.filename).toBe('/etc/envoy/wasm/my-filter.wasm');
+      wasm.typed_config.config.vm_config.code.local.filename = join(project, 'dist', 'my-filter.wasm');
+      expect(validateBootstrap(bootstrap)).toBeUndefined();
+    }
 
     const version = npx(['wfk', '--version'], project);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
