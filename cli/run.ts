@@ -96,12 +96,14 @@ export async function runFilters(targets: string[], options: RunOptions): Promis
   const statsTags: StatsTag[] = [];
   for (const m of modules) {
     if (!m.deployment || m.configuration === undefined) continue;
-    let parsed: Configuration;
+    let parsed: unknown;
     try { parsed = JSON.parse(m.configuration); } catch { continue; } // the filter itself reports bad JSON
-    for (const need of m.deployment.clusters?.(parsed) ?? []) clusters[need.name] = echo;
-    const header = m.deployment.clusterHeader?.(parsed);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) continue; // and a configuration that is not an object
+    const configuration = parsed as Configuration;
+    for (const need of m.deployment.clusters?.(configuration) ?? []) clusters[need.name] = echo;
+    const header = m.deployment.clusterHeader?.(configuration);
     if (header) routes.unshift({ name: `by-${header}`, match: { prefix: '/', headers: [{ name: header, present: true }] }, clusterHeader: header });
-    statsTags.push(...m.deployment.statsTags?.(parsed) ?? []);
+    statsTags.push(...m.deployment.statsTags?.(configuration) ?? []);
   }
   const host = new Host({ workers: options.workers, clusters, routes });
   try {

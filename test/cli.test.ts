@@ -64,6 +64,12 @@ describe('wfk run', () => {
     const config = run('run', 'add-header', '-c', file('bad.json', { request_headers: { 'X-A': '1' } }));
     expect(config.status).toBe(2);
     expect(config.stderr).toMatch(/Unable to create Wasm plugin add-header: proxy_on_configure returned false.*upper-case/);
+    // JSON that is not an object reaches the filter, which refuses it (the deployment facts are not asked).
+    for (const filter of ['header-routing', 'telemetry', 'rate-quota']) {
+      const notObject = run('run', filter, '-c', file('null.json', 'null'));
+      expect(notObject.status, filter).toBe(2);
+      expect(notObject.stderr, filter).toMatch(/configuration must be a JSON object, got null/);
+    }
     const count = run('run', 'add-header', '--count', '0');
     expect(count.status).toBe(2);
     expect(count.stderr).toContain('--count takes a whole number of at least 1');
