@@ -78,7 +78,8 @@ export async function compile(entry: string, outFile: string, target: 'release' 
 
 /** Compiles `entry` to `outFile` unless the cache says nothing it depends on changed; true when cached. */
 export async function compileCached(cache: BuildCache, name: string, entry: string, outFile: string, target: 'release' | 'debug', baseDir: string): Promise<boolean> {
-  const key = sha256(JSON.stringify([resolveCompilerVersion(), KIT_VERSION, readFileSync(ASCONFIG, 'utf8'), entry, target, baseDir, outFile]));
+  // The asconfig is one of the inputs, hashed with the sources.
+  const key = sha256(JSON.stringify([resolveCompilerVersion(), KIT_VERSION, entry, target, baseDir, outFile]));
   if (cache.fresh(name, key)) return true;
   mkdirSync(dirname(outFile), { recursive: true });
   const inputs = await compile(entry, outFile, target, baseDir);

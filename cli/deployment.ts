@@ -42,7 +42,7 @@ export interface FilterDeployment {
 export class DeploymentError extends Error {}
 
 /** A filter without a deployment file: an ordinary extension with no companions. */
-const PLAIN: FilterDeployment = { istio: { phase: 'UNSPECIFIED_PHASE' } };
+export const PLAIN_DEPLOYMENT: FilterDeployment = { istio: { phase: 'UNSPECIFIED_PHASE' } };
 
 /**
  * Where a filter's deployment facts are: the kit's own filters beside this module (as sources,
@@ -59,7 +59,7 @@ function deploymentFile(filter: string, project: Project): string | undefined {
 /** The deployment facts of `filter` in `project` (a filter without them deploys as a plain extension). */
 export async function loadDeployment(filter: string, project: Project = PROJECT): Promise<FilterDeployment> {
   const file = deploymentFile(filter, project);
-  if (!file) return PLAIN;
+  if (!file) return PLAIN_DEPLOYMENT;
   let loaded: { default?: FilterDeployment };
   if (file.endsWith('.ts') && !import.meta.url.endsWith('.ts')) {
     const { tsImport } = await import('tsx/esm/api');

@@ -3,7 +3,7 @@
 // the filter itself refuses.
 import { readFileSync } from 'node:fs';
 import { loadDeployment, type Configuration, type FilterDeployment } from './deployment.js';
-import { UsageError } from './errors.js';
+import { describeSystemError, UsageError } from './errors.js';
 import { listFilters, moduleFor, TargetError } from './paths.js';
 
 export interface CheckedFilter {
@@ -15,11 +15,17 @@ export interface CheckedFilter {
 }
 
 function readConfiguration(file: string): Configuration {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the configuration ${file}: ${describeSystemError(e)}`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`cannot read the configuration ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read the configuration ${file}: it is not JSON (${(e as Error).message})`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${file}: a filter configuration is a JSON object`);
   return parsed as Configuration;

@@ -3,6 +3,7 @@
 // bootstrap that mounts it, a README — in which npm test, wfk build, check and run pass at once.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { PLAIN_DEPLOYMENT } from './deployment.js';
 import { envoyBootstrap } from './envoy-config.js';
 import { toYaml } from './envoy/resources.js';
 import { UsageError } from './errors.js';
@@ -37,7 +38,7 @@ function packageJson(name: string, kit: string): string {
 }
 
 function envoyYaml(name: string, configuration: Record<string, unknown>): string {
-  const bootstrap = envoyBootstrap({ filter: name, configuration, deployment: { istio: { phase: 'UNSPECIFIED_PHASE' } } });
+  const bootstrap = envoyBootstrap({ filter: name, configuration, deployment: PLAIN_DEPLOYMENT });
   return `# Stock Envoy with ${name} in front of one service ("backend", port 8080): envoy -c envoy.yaml\n` +
     `# Regenerate after changing the configuration: npx wfk envoy-config ${name} --config config.json\n${toYaml(bootstrap)}`;
 }
