@@ -29,11 +29,19 @@ export function close_response(): WasmResultValues {
  */
 export function send_local_response(status: u32, details: string, body: ArrayBuffer, headers: Headers,
   grpc_status: GrpcStatusValues = GrpcStatusValues.InvalidCode): WasmResultValues {
-  const pairs = serializeHeaders(headers);
   encode1(details);
+  if (headers.length == 0) {
+    // The usual reply adds no headers: nothing to serialize, nothing to allocate.
+    return <WasmResultValues>proxy_send_local_response(status, aPtr, aLen, changetype<usize>(body), body.byteLength,
+      NO_PAIRS, 4, <i32>grpc_status);
+  }
+  const pairs = serializeHeaders(headers);
   return <WasmResultValues>proxy_send_local_response(status, aPtr, aLen, changetype<usize>(body), body.byteLength,
     changetype<usize>(pairs), pairs.byteLength, <i32>grpc_status);
 }
+
+/** An empty header list in the pairs encoding (a count of 0). */
+const NO_PAIRS: usize = memory.data(4);
 
 /** send_local_response with a text body. */
 export function sendLocalResponse(status: u32, body: string, headers: Headers = [], details: string = "",

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFilter } from '../cli/build.js';
 import { KIT, type Project } from '../cli/paths.js';
+import { row } from './table.js';
 
-export async function benchBuild(row: (cells: (string | number)[]) => string): Promise<void> {
+export async function benchBuild(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'wfk-bench-build-'));
   // The kit's filters, built into a scratch dist/ and cache.
   const project: Project = { ...KIT, distDir: join(scratch, 'dist'), cacheDir: join(scratch, 'cache') };

@@ -1,13 +1,13 @@
 // npm run bench:envoy: what each filter adds to a request in real Envoy (one worker), against
-// Envoy's native equivalent where stock Envoy has one, measured in one run. A load generator
+// Envoy's native equivalent where stock Envoy has one, and the peer spec filter built with each
+// SDK against the Rust SDK's, measured in one run. A load generator
 // (autocannon) holds a fixed number of connections for a fixed time; the upstream is a second
 // listener of the same Envoy answering with a direct response, so the only difference between
 // runs is the filter. Reported: requests/s, p50/p99 latency, and the Envoy process's CPU time per
 // request (from /proc) with what it adds over no filter and over the native equivalent;
 // `--write-readme` puts the table in README.md.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { KIT } from '../cli/paths.js';
@@ -15,21 +15,33 @@ import { EnvoyProcess, envoyMissingReason, findEnvoy } from '../cli/envoy/proces
 import { cluster, httpBootstrap, wasmFilter } from '../cli/envoy/resources.js';
 import { buildKitFilters } from '../cli/build.js';
 import { freePort } from '../test/support/ports.js';
+import { buildGoModule, buildPortable, buildRustModule } from '../test/support/compile.js';
+import { WRITE_README, writeReadmeSection } from './readme.js';
 
 type Json = Record<string, unknown>;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const TABLE_START = '<!-- bench:envoy -->';
-const TABLE_END = '<!-- /bench:envoy -->';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 
-interface Case { label: string; filters: Json[]; routes?: Json[]; native?: string }
+/** One run's setup; `reference` names the case whose added cost this one is compared with. */
+interface Case { label: string; filters: Json[]; routes?: Json[]; reference?: string; blocked?: boolean }
+
+interface Peer { sdk: string; module: string; rootId?: string }
 
 const typed = (type: string, config: Json) => ({ '@type': `type.googleapis.com/${type}`, ...config });
 const wasm = (filter: string, configuration: Json) => wasmFilter({ filter, configuration, modulePath: join(KIT.distDir, `${filter}.wasm`) });
 
-/** The cases: no filter, each of ours, Envoy's native equivalents. */
-function cases(): Case[] {
+/** The peer spec filter with each SDK, on both of its paths; compared with the Rust SDK's. */
+function peerCases(peers: Peer[]): Case[] {
+  const filter = (p: Peer) => [wasmFilter({ filter: 'peer', rootId: p.rootId ?? '', modulePath: p.module, configuration: {} })];
+  return [false, true].flatMap((blocked) => peers.map((p) => ({
+    label: `peer ${blocked ? 'blocked' : 'pass'}: ${p.sdk}`, blocked, filters: filter(p),
+    reference: p.sdk.startsWith('Rust') ? undefined : `peer ${blocked ? 'blocked' : 'pass'}: Rust SDK`,
+  })));
+}
+
+/** The cases: no filter, each of ours and Envoy's native equivalents, the SDK peers. */
+function cases(peers: Peer[]): Case[] {
   const toBackend = [{ match: { prefix: '/' }, route: { cluster: 'backend' } }];
   const canaryRoutes = [
     { match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }] }, route: { cluster: 'canary' } },
@@ -37,28 +49,29 @@ function cases(): Case[] {
   ];
   return [
     { label: 'no filter', filters: [] },
-    { label: 'add-header', filters: [wasm('add-header', { request_headers: { 'x-env': 'prod' }, response_headers: { 'x-served-by': 'edge' } })] },
-    { label: 'native: header_mutation', native: 'add-header', filters: [{ name: 'envoy.filters.http.header_mutation', typed_config: typed('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation', {
+    { label: 'add-header', reference: 'native: header_mutation', filters: [wasm('add-header', { request_headers: { 'x-env': 'prod' }, response_headers: { 'x-served-by': 'edge' } })] },
+    { label: 'native: header_mutation', filters: [{ name: 'envoy.filters.http.header_mutation', typed_config: typed('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation', {
       mutations: { request_mutations: [{ append: { header: { key: 'x-env', value: 'prod' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } }],
         response_mutations: [{ append: { header: { key: 'x-served-by', value: 'edge' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } }] } }) }] },
-    { label: 'rate-quota', filters: [wasm('rate-quota', { dimensions: { everyone: { constant: 'all' } }, quotas: [{ name: 'all', dimensions: ['everyone'], max_amount: 1_000_000_000, valid_duration: '1s' }] })] },
-    { label: 'native: local_ratelimit', native: 'rate-quota', filters: [{ name: 'envoy.filters.http.local_ratelimit', typed_config: typed('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', {
+    { label: 'rate-quota', reference: 'native: local_ratelimit', filters: [wasm('rate-quota', { dimensions: { everyone: { constant: 'all' } }, quotas: [{ name: 'all', dimensions: ['everyone'], max_amount: 1_000_000_000, valid_duration: '1s' }] })] },
+    { label: 'native: local_ratelimit', filters: [{ name: 'envoy.filters.http.local_ratelimit', typed_config: typed('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', {
       stat_prefix: 'bench', token_bucket: { max_tokens: 1_000_000_000, tokens_per_fill: 1_000_000_000, fill_interval: '1s' },
       filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } }, filter_enforced: { default_value: { numerator: 100, denominator: 'HUNDRED' } } }) }] },
-    { label: 'access-control', filters: [wasm('access-control', { policies: [
+    { label: 'access-control', reference: 'native: rbac', filters: [wasm('access-control', { policies: [
       { name: 'no-admin', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin/{**}'] } }] }] },
       { name: 'readers', action: 'ALLOW', rules: [{ to: [{ operation: { methods: ['GET'], paths: ['/reviews/{**}'] } }] }] }] })] },
-    { label: 'native: rbac', native: 'access-control', filters: [
+    { label: 'native: rbac', filters: [
       { name: 'envoy.filters.http.rbac/deny', typed_config: typed('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: { action: 'DENY', policies: { 'no-admin': {
         permissions: [{ url_path: { path: { prefix: '/admin/' } } }], principals: [{ any: true }] } } } }) },
       { name: 'envoy.filters.http.rbac/allow', typed_config: typed('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: { action: 'ALLOW', policies: { readers: {
         permissions: [{ and_rules: { rules: [{ header: { name: ':method', string_match: { exact: 'GET' } } }, { url_path: { path: { prefix: '/reviews/' } } }] } }],
         principals: [{ any: true }] } } } }) }] },
-    { label: 'header-routing', routes: [
+    { label: 'header-routing', reference: 'native: route header match', routes: [
       { match: { prefix: '/', headers: [{ name: 'x-route-cluster', present_match: true }] }, route: { cluster_header: 'x-route-cluster' } }, ...toBackend],
     filters: [wasm('header-routing', { rules: [{ name: 'canary', match: { headers: [{ name: 'x-canary', exact: 'yes' }] }, targets: [{ cluster: 'canary' }] }] })] },
-    { label: 'native: route header match', native: 'header-routing', routes: canaryRoutes, filters: [] },
+    { label: 'native: route header match', routes: canaryRoutes, filters: [] },
     { label: 'telemetry', filters: [wasm('telemetry', { access_log: false })] },
+    ...peerCases(peers),
   ];
 }
 
@@ -84,12 +97,14 @@ async function measure(c: Case, upstreamPort: number): Promise<{ rps: number; p5
   });
   const envoy = await EnvoyProcess.start(bootstrap, { concurrency: 1, wasmLogLevel: 'warn' });
   try {
-    const load = (duration: number) => autocannon({ url: `${envoy.url}/reviews/1`, connections: CONNECTIONS, duration, headers: { 'x-user-id': 'bench' } });
+    const headers = { 'x-user-id': 'bench', 'x-block': c.blocked ? 'true' : 'false' };
+    const load = (duration: number) => autocannon({ url: `${envoy.url}/reviews/1`, connections: CONNECTIONS, duration, headers });
     await load(1); // warm up: connections, the VM's first requests
     const before = cpuMicros(envoy.pid);
     const result = await load(SECONDS);
     const cpu = cpuMicros(envoy.pid) - before;
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${c.label}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    const unexpected = c.blocked ? result.requests.total - result['4xx'] : result.non2xx;
+    if (unexpected > 0 || result.errors > 0) throw new Error(`${c.label}: ${unexpected} unexpected answers, ${result.errors} errors`);
     return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuPerRequest: cpu / result.requests.total };
   } finally {
     await envoy.stop();
@@ -103,40 +118,37 @@ if (missing) {
 }
 const { failed } = await buildKitFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'telemetry'], { debug: false });
 if (failed.length > 0) throw failed[0].error;
+const peerSource = join(KIT.root, 'bench', 'peers', 'assemblyscript', 'peer.ts');
+const peers: Peer[] = [
+  { sdk: 'wasm-filter-kit', module: await buildPortable(peerSource, 'peer', 'wasm-filter-kit'), rootId: 'peer' },
+  { sdk: 'Rust SDK', module: await buildRustModule(join(KIT.root, 'bench', 'peers', 'rust'), 'peer.rust') },
+  { sdk: 'Go SDK', module: await buildGoModule(join(KIT.root, 'bench', 'peers', 'go'), 'peer.go') },
+  { sdk: '@solo-io/proxy-runtime', module: await buildPortable(peerSource, 'peer', 'proxy-runtime'), rootId: 'peer' },
+];
 const upstreamPort = await freePort();
 // Rounds alternate the cases, and each case keeps its median round: the machine's own noise then
 // falls on every case alike.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const rounds = new Map<string, Awaited<ReturnType<typeof measure>>[]>();
 for (let round = 0; round < ROUNDS; round++) {
-  for (const c of cases()) rounds.set(c.label, [...rounds.get(c.label) ?? [], await measure(c, upstreamPort)]);
+  for (const c of cases(peers)) rounds.set(c.label, [...rounds.get(c.label) ?? [], await measure(c, upstreamPort)]);
 }
 const results = new Map([...rounds].map(([label, runs]) => [label, runs.sort((a, b) => a.cpuPerRequest - b.cpuPerRequest)[Math.floor(runs.length / 2)]]));
 const base = results.get('no filter')!;
 const lines: string[] = [];
 const say = (line: string) => { lines.push(line); console.log(line); };
-say(`| case | requests/s | p50 ms | p99 ms | Envoy CPU µs/request | added over no filter | added vs native |`);
+say(`| case | requests/s | p50 ms | p99 ms | Envoy CPU µs/request | added over no filter | added vs reference |`);
 say('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const c of cases()) {
+for (const c of cases(peers)) {
   const r = results.get(c.label)!;
   const added = r.cpuPerRequest - base.cpuPerRequest;
-  const nativeOf = cases().find((n) => n.native === c.label);
-  const nativeAdded = nativeOf ? results.get(nativeOf.label)!.cpuPerRequest - base.cpuPerRequest : undefined;
-  // Below 2 µs a native filter's cost is lost in the machine's noise: a ratio would mean nothing.
-  const ratio = nativeAdded === undefined ? '' : nativeAdded < 2 ? 'native < 2 µs' : `${(added / nativeAdded).toFixed(2)}×`;
+  const referenceAdded = c.reference ? results.get(c.reference)!.cpuPerRequest - base.cpuPerRequest : undefined;
+  // Below 2 µs a reference's cost is lost in the machine's noise: a ratio would mean nothing.
+  const ratio = referenceAdded === undefined ? '' : referenceAdded < 2 ? `${c.reference} < 2 µs` : `${(added / referenceAdded).toFixed(2)}× ${c.reference}`;
   say(`| ${c.label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.cpuPerRequest.toFixed(1)} | ${c.label === 'no filter' ? '' : added.toFixed(1)} | ${ratio} |`);
 }
-if (process.argv.includes('--write-readme')) {
-  // The README's table is this run's, with the machine, the date and the command.
-  const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
+if (WRITE_README) {
   const envoyVersion = execFileSync(findEnvoy()!, ['--version'], { encoding: 'utf8' }).match(/\/(\d+\.\d+\.\d+)\//)?.[1] ?? 'unknown';
-  const table = [`Measured ${new Date().toISOString().slice(0, 10)} on ${cpu} (${cpus().length} cores), Envoy ${envoyVersion}, 1 worker, ` +
-    `${CONNECTIONS} connections for ${SECONDS} s, median of ${ROUNDS} rounds, by \`npm run bench:envoy -- --write-readme\`:`, '', ...lines].join('\n');
-  const readme = join(KIT.root, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const start = text.indexOf(TABLE_START);
-  const end = text.indexOf(TABLE_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${TABLE_START} ... ${TABLE_END} section`);
-  writeFileSync(readme, `${text.slice(0, start + TABLE_START.length)}\n${table}\n${text.slice(end)}`);
-  console.log('README.md: performance table rewritten');
+  writeReadmeSection('envoy', `Envoy ${envoyVersion}, 1 worker, ${CONNECTIONS} connections for ${SECONDS} s, median of ${ROUNDS} rounds`,
+    'npm run bench:envoy -- --write-readme', lines);
 }

@@ -7,6 +7,7 @@ import RE2 from 're2';
 import { readTables, encodeTables } from '../cli/unicode-tables.js';
 import { buildFixture } from '../test/support/compile.js';
 import { randomSource } from '../host-sim/random.js';
+import { median, row } from './table.js';
 
 interface Engine {
   alloc(size: number): number;
@@ -46,11 +47,6 @@ const CASES: Case[] = [
   { pattern: '.*[0-9]{4}-[0-9]{2}-[0-9]{2}', full: true, text: prose },
 ];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 /** ns per call of fn(times), the median of 5 runs sized to take ~20 ms each. */
 function time(fn: (times: number) => void): number {
   let times = 1;
@@ -77,7 +73,7 @@ function put(engine: Engine, text: string): [number, number] {
   return [ptr, bytes.length];
 }
 
-export async function benchRegex(row: (cells: (string | number)[]) => string): Promise<void> {
+export async function benchRegex(): Promise<void> {
   const wasm = await buildFixture(join('bench', 'fixtures', 'regex-bench.ts'), 'regex-bench');
   // The engine needs no host; the SDK's abort and seed helpers import these two.
   const fail = () => { throw new Error('the regex bench module trapped'); };

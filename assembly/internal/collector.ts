@@ -4,7 +4,7 @@
 // the outermost level (Envoy calls malloc in the middle of the module's own host calls, never a
 // callback). It runs every COLLECT_EVERY callbacks, or once the heap had to grow, so garbage stays
 // bounded while its cost is spread over many requests.
-const COLLECT_EVERY: u32 = 64;
+const COLLECT_EVERY: u32 = 256;
 
 let depth: u32 = 0;
 let callbacks: u32 = 0;
