@@ -100,7 +100,7 @@ export class Plugin implements VmOwner {
   static load(host: PluginHost, spec: PluginSpec, workers: number, environment: Record<string, string> = {}): Plugin {
     const label = spec.name ?? spec.rootId ?? (typeof spec.module === 'string' ? basename(spec.module, '.wasm') : 'plugin');
     let bytes: Uint8Array;
-    let locator: TrapLocator | undefined;
+    let locator: SourceMapLocator | undefined;
     if (typeof spec.module === 'string') {
       try {
         bytes = readFileSync(spec.module);
@@ -118,7 +118,7 @@ export class Plugin implements VmOwner {
     const abi = report.abi!;
     let module: WebAssembly.Module;
     try {
-      module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+      module = new WebAssembly.Module(host.watchdog.prepare(bytes, locator) as Uint8Array<ArrayBuffer>);
     } catch (e) {
       throw new PluginLoadError(label, `Failed to load Wasm code: ${(e as Error).message}`);
     }

@@ -29,6 +29,8 @@ function decodeVlq(segment: string): number[] {
 export class SourceMapLocator implements TrapLocator {
   private readonly mappings: Mapping[] = [];
   private readonly sources: string[];
+  /** Maps an offset in the module as run back to the built module's (see wasm/budget.ts). */
+  originalOffset: (offset: number) => number = (offset) => offset;
 
   constructor(map: { sources: string[]; mappings: string }) {
     this.sources = map.sources;
@@ -79,7 +81,7 @@ export class SourceMapLocator implements TrapLocator {
   locate(error: unknown): string | undefined {
     const stack = error instanceof Error ? error.stack ?? '' : '';
     // V8 prints wasm frames as "wasm://wasm/<hash>:wasm-function[<index>]:0x<offset>".
-    const offsets = [...stack.matchAll(/wasm-function\[\d+\]:0x([0-9a-f]+)/g)].map((m) => parseInt(m[1], 16));
+    const offsets = [...stack.matchAll(/wasm-function\[\d+\]:0x([0-9a-f]+)/g)].map((m) => this.originalOffset(parseInt(m[1], 16)));
     const own = offsets.find((offset) => {
       const found = this.mappingAt(offset);
       const source = found ? this.sources[found.source] : '';

@@ -5,7 +5,7 @@ import type { AbiVersion } from './contract.js';
 import type { ModuleInfo } from './wasm/binary.js';
 import type { LogSink } from './logs.js';
 import type { TrapLocator } from './source-map.js';
-import { ModuleTimeoutError, type Watchdog } from './watchdog.js';
+import { ModuleTimeoutError, Watchdog, type Budget } from './watchdog.js';
 
 /** Thrown by a host function to make the module trap, as Envoy does for forbidden calls. */
 export class HostTrap extends Error {}
@@ -83,6 +83,8 @@ export class WasmVm {
   readonly contexts = new Map<number, ContextRecord>();
   private deferred: (() => void)[] = [];
   private depth = 0;
+  /** The work budget the host refills before each outermost call (absent without one). */
+  private budget?: Budget;
   /** Data a callback may read only while it runs (callout responses, foreign call data). */
   callbackData: { headers?: [string, string][]; trailers?: [string, string][]; body?: Uint8Array; kind?: 'http' | 'grpc' | 'foreign' } = {};
   /** The status proxy_get_status reports (set before on_grpc_close). */
@@ -105,6 +107,7 @@ export class WasmVm {
     } finally {
       this.instantiating = false;
     }
+    this.budget = Watchdog.budgetOf(this.instance);
     const memory = Object.values(this.instance.exports).find((v) => v instanceof WebAssembly.Memory) ??
       Object.values(imports).flatMap((m) => Object.values(m)).find((v) => v instanceof WebAssembly.Memory);
     if (!memory) throw new Error(`${this.owner.name} has no memory`);
@@ -138,8 +141,9 @@ export class WasmVm {
     this.effectiveContextId = 0;
     this.depth++;
     let result: number | undefined;
+    const watchdog = this.owner.watchdog;
+    if (this.depth === 1) watchdog.refill(this.budget);
     try {
-      const watchdog = this.owner.watchdog;
       const outer = [watchdog.current, watchdog.currentCallback, watchdog.currentVm] as const;
       watchdog.current = `${name} of ${this.owner.name} (${this.label})`;
       watchdog.currentCallback = name;
@@ -149,6 +153,7 @@ export class WasmVm {
     } catch (e) {
       // A stopped call failed its VM already: nothing the module holds can be trusted any more.
       if (e instanceof ModuleTimeoutError) throw e;
+      if (Watchdog.exhausted(this.budget)) watchdog.stop(name);
       this.fail(`${name} trapped: ${this.describe(e)}`, name);
       result = undefined;
     } finally {
@@ -163,12 +168,16 @@ export class WasmVm {
   /** Runs the module's start functions the way Envoy does, with host calls restricted. */
   runStart(): void {
     const exports = this.instance.exports;
+    const watchdog = this.owner.watchdog;
     const run = (name: string, ...args: number[]) => {
       this.restricted = true;
+      const what = () => `${name} of ${this.owner.name} (${this.label})`;
+      watchdog.refill(this.budget);
       try {
-        this.owner.watchdog.run(() => `${name} of ${this.owner.name} (${this.label})`, () => (exports[name] as (...a: number[]) => unknown)(...args));
+        watchdog.run(what, () => (exports[name] as (...a: number[]) => unknown)(...args));
       } catch (e) {
         if (e instanceof ModuleTimeoutError) throw e;
+        if (Watchdog.exhausted(this.budget)) watchdog.stop(what());
         this.fail(`${name} trapped: ${this.describe(e)}`);
       } finally {
         this.restricted = false;

@@ -76,6 +76,8 @@ function restrict(vm: WasmVm, name: string, isWasi: boolean, allowedDuringStart:
   return (...args: never[]) => {
     if (vm.instantiating) throw new HostTrap(`${name} called from the module's start section, before any context exists`);
     if (vm.restricted && !allowedDuringStart) throw new HostTrap(`restricted_callback: ${name} called from a start function`);
+    // A module looping on host calls spends little of its budget: the clock stops it.
+    vm.owner.watchdog.checkDeadline();
     try {
       return fn(...args);
     } catch (e) {
