@@ -25,6 +25,7 @@ export interface BareResponse {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 const RESPONSE: HeaderList = [[':status', '200'], ['content-type', 'text/plain']];
 
 export class BareHost {
@@ -118,7 +119,7 @@ export class BareHost {
       proxy_get_header_map_value: (map: number, keyPtr: number, keySize: number, ptrPtr: number, sizePtr: number) => {
         const at = headerAt(map, this.text(keyPtr, keySize));
         if (at < 0) return WasmResult.NotFound;
-        this.give(new TextEncoder().encode(this.maps[map][at][1]), ptrPtr, sizePtr);
+        this.give(encoder.encode(this.maps[map][at][1]), ptrPtr, sizePtr);
         return WasmResult.Ok;
       },
       proxy_get_header_map_pairs: (map: number, ptrPtr: number, sizePtr: number) => {

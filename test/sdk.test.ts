@@ -1,4 +1,5 @@
 // The SDK's API, exercised by modules it built, running in host-sim.
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Host, type HostOptions, type StreamResult } from '../host-sim/index.js';
 import { filterModule, fixtureModule } from './support/modules.js';
@@ -132,6 +133,20 @@ describe('SDK: metrics, timers, time and logs', () => {
     expect(Number(header(r, 'x-time-ms'))).toBe(host.clock.now());
     expect(header(r, 'x-random-differs')).toBe('yes');
     expect(header(r, 'x-math-random')).toBe('ok');
+  });
+
+  it('computes SHA-256 and HMAC-SHA256 as Node does, across the padding boundaries', async () => {
+    const host = probeHost();
+    // 55, 56 and 64 bytes: one padded block, the length spilling into a second, a whole block.
+    const lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 300];
+    const keys = ['k', 'a'.repeat(64), 'b'.repeat(65)];
+    for (const [i, length] of lengths.entries()) {
+      const text = 'αx'.repeat(length).slice(0, length);
+      const key = keys[i % keys.length];
+      const r = await host.request({ headers: { 'x-probe': 'sha256', 'x-probe-text': text, 'x-probe-key': key } });
+      expect(header(r, 'x-sha256'), `${length} characters`).toBe(createHash('sha256').update(text).digest('hex'));
+      expect(header(r, 'x-hmac'), `${length} characters`).toBe(createHmac('sha256', key).update(text).digest('hex'));
+    }
   });
 
   it('skips messages below the host log level', async () => {

@@ -11,50 +11,101 @@ const K: StaticArray<u32> = [
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
+const INITIAL: StaticArray<u32> = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+// Scratch reused by every digest (calls never nest): the message schedule, the padded tail
+// blocks, the running state and HMAC's inner digest. A digest allocates only its result.
+const SCHEDULE = new StaticArray<u32>(64);
+const TAIL = new StaticArray<u8>(128);
+const STATE = new StaticArray<u32>(8);
+const INNER = new StaticArray<u8>(32);
+
+/** Absorbs the 64-byte block at `block` into the 8-word state at `h`. */
+function compress(h: usize, block: usize): void {
+  const w = changetype<usize>(SCHEDULE);
+  const k = changetype<usize>(K);
+  for (let t: usize = 0; t < 16; t++) store<u32>(w + (t << 2), bswap<u32>(load<u32>(block + (t << 2))));
+  for (let t: usize = 16; t < 64; t++) {
+    const a = load<u32>(w + ((t - 15) << 2));
+    const b = load<u32>(w + ((t - 2) << 2));
+    const s0 = rotr<u32>(a, 7) ^ rotr<u32>(a, 18) ^ (a >>> 3);
+    const s1 = rotr<u32>(b, 17) ^ rotr<u32>(b, 19) ^ (b >>> 10);
+    store<u32>(w + (t << 2), load<u32>(w + ((t - 16) << 2)) + s0 + load<u32>(w + ((t - 7) << 2)) + s1);
+  }
+  let a = load<u32>(h); let b = load<u32>(h, 4); let c = load<u32>(h, 8); let d = load<u32>(h, 12);
+  let e = load<u32>(h, 16); let f = load<u32>(h, 20); let g = load<u32>(h, 24); let hh = load<u32>(h, 28);
+  for (let t: usize = 0; t < 64; t++) {
+    const t1 = hh + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25)) + ((e & f) ^ (~e & g)) + load<u32>(k + (t << 2)) + load<u32>(w + (t << 2));
+    const t2 = (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  }
+  store<u32>(h, load<u32>(h) + a); store<u32>(h, load<u32>(h, 4) + b, 4);
+  store<u32>(h, load<u32>(h, 8) + c, 8); store<u32>(h, load<u32>(h, 12) + d, 12);
+  store<u32>(h, load<u32>(h, 16) + e, 16); store<u32>(h, load<u32>(h, 20) + f, 20);
+  store<u32>(h, load<u32>(h, 24) + g, 24); store<u32>(h, load<u32>(h, 28) + hh, 28);
+}
+
+/**
+ * Hashes `length` bytes at `data` into the state at `h`, which has absorbed `prefix` bytes
+ * (whole blocks) already, and writes the 32-byte digest to `out`.
+ */
+function finish(h: usize, prefix: usize, data: usize, length: usize, out: usize): void {
+  let offset: usize = 0;
+  for (; length - offset >= 64; offset += 64) compress(h, data + offset);
+  const tail = changetype<usize>(TAIL);
+  const rest = length - offset;
+  memory.fill(tail, 0, 128);
+  memory.copy(tail, data + offset, rest);
+  store<u8>(tail + rest, 0x80);
+  const blocks: usize = rest + 9 <= 64 ? 1 : 2;
+  store<u64>(tail + blocks * 64 - 8, bswap<u64>(<u64>(prefix + length) << 3));
+  compress(h, tail);
+  if (blocks == 2) compress(h, tail + 64);
+  for (let i: usize = 0; i < 8; i++) store<u32>(out + (i << 2), bswap<u32>(load<u32>(h + (i << 2))));
+}
+
+function startFrom(from: StaticArray<u32>): usize {
+  const state = changetype<usize>(STATE);
+  memory.copy(state, changetype<usize>(from), 32);
+  return state;
+}
+
 /** The SHA-256 digest of `data` (32 bytes). */
 export function sha256(data: Uint8Array): Uint8Array {
-  const bitLength = <u64>data.length * 8;
-  const padded = ((data.length + 9 + 63) >> 6) << 6;
-  const message = new Uint8Array(padded);
-  message.set(data);
-  message[data.length] = 0x80;
-  for (let i = 0; i < 8; i++) message[padded - 1 - i] = <u8>(bitLength >> (<u64>i * 8));
-  const h = new StaticArray<u32>(8);
-  h[0] = 0x6a09e667; h[1] = 0xbb67ae85; h[2] = 0x3c6ef372; h[3] = 0xa54ff53a;
-  h[4] = 0x510e527f; h[5] = 0x9b05688c; h[6] = 0x1f83d9ab; h[7] = 0x5be0cd19;
-  const w = new StaticArray<u32>(64);
-  for (let block = 0; block < padded; block += 64) {
-    for (let t = 0; t < 16; t++) {
-      const o = block + t * 4;
-      w[t] = (<u32>message[o] << 24) | (<u32>message[o + 1] << 16) | (<u32>message[o + 2] << 8) | <u32>message[o + 3];
-    }
-    for (let t = 16; t < 64; t++) {
-      const a = w[t - 15];
-      const b = w[t - 2];
-      const s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >>> 3);
-      const s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10);
-      w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
-    let a = h[0]; let b = h[1]; let c = h[2]; let d = h[3];
-    let e = h[4]; let f = h[5]; let g = h[6]; let hh = h[7];
-    for (let t = 0; t < 64; t++) {
-      const t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t];
-      const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-  }
   const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) {
-    out[i * 4] = <u8>(h[i] >>> 24);
-    out[i * 4 + 1] = <u8>(h[i] >>> 16);
-    out[i * 4 + 2] = <u8>(h[i] >>> 8);
-    out[i * 4 + 3] = <u8>h[i];
-  }
+  finish(startFrom(INITIAL), 0, data.dataStart, <usize>data.length, out.dataStart);
   return out;
 }
 
-function rotr(x: u32, n: u32): u32 { return (x >>> n) | (x << (32 - n)); }
+/**
+ * HMAC-SHA256 (RFC 2104) under one key: the key's inner and outer pads are absorbed once, so
+ * each digest costs two compressions fewer than hashing the pads again.
+ */
+export class HmacSha256 {
+  private readonly inner: StaticArray<u32> = new StaticArray<u32>(8);
+  private readonly outer: StaticArray<u32> = new StaticArray<u32>(8);
+
+  constructor(key: Uint8Array) {
+    const block = new Uint8Array(64);
+    block.set(key.length > 64 ? sha256(key) : key);
+    const pad = new Uint8Array(64);
+    for (let i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
+    memory.copy(changetype<usize>(this.inner), changetype<usize>(INITIAL), 32);
+    compress(changetype<usize>(this.inner), pad.dataStart);
+    for (let i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
+    memory.copy(changetype<usize>(this.outer), changetype<usize>(INITIAL), 32);
+    compress(changetype<usize>(this.outer), pad.dataStart);
+  }
+
+  /** The keyed digest of `data` (32 bytes). */
+  digest(data: Uint8Array): Uint8Array {
+    const inner = changetype<usize>(INNER);
+    finish(startFrom(this.inner), 64, data.dataStart, <usize>data.length, inner);
+    const out = new Uint8Array(32);
+    finish(startFrom(this.outer), 64, inner, 32, out.dataStart);
+    return out;
+  }
+}
 
 const HEX = "0123456789abcdef";
 
@@ -82,15 +133,5 @@ export function constantTimeEquals(a: string, b: string): bool {
 
 /** HMAC-SHA256 (RFC 2104) of `data` under `key`: a keyed digest clients cannot aim at. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const block = new Uint8Array(64);
-  block.set(key.length > 64 ? sha256(key) : key);
-  const inner = new Uint8Array(64 + data.length);
-  const outer = new Uint8Array(64 + 32);
-  for (let i = 0; i < 64; i++) {
-    inner[i] = block[i] ^ 0x36;
-    outer[i] = block[i] ^ 0x5c;
-  }
-  inner.set(data, 64);
-  outer.set(sha256(inner), 64);
-  return sha256(outer);
+  return new HmacSha256(key).digest(data);
 }

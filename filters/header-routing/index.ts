@@ -78,10 +78,11 @@ class RoutingRoot extends RootContext {
       if (this.delayed[i].context === context) {
         this.delayed.splice(i, 1);
         this.releaseFault();
-        break;
+        // The timer stops with the last delayed stream (a stream that was never delayed costs no host call).
+        if (this.delayed.length == 0) this.setTickPeriod(0);
+        return;
       }
     }
-    if (this.delayed.length == 0) this.setTickPeriod(0);
   }
 
   onTick(): void {

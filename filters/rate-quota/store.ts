@@ -9,7 +9,7 @@
 // idle (bucket refilled, window over). A live key is never evicted: a key that finds every
 // candidate slot live shares the quota's one overflow bucket, so no number of new keys can
 // hand a throttled key a fresh bucket.
-import { WasmResultValues, getSharedData, hmacSha256, setSharedData } from "../../assembly";
+import { HmacSha256, WasmResultValues, getSharedData, setSharedData } from "../../assembly";
 import { BucketState, isIdle } from "./limits";
 
 const PROBES: i32 = 4;
@@ -59,15 +59,17 @@ export function encodeSlot(digest: Uint8Array, state: BucketState): ArrayBuffer 
 
 export class SlotTable {
   private readonly overflowName: string;
-  constructor(private prefix: string, private size: i32, private secret: Uint8Array) {
+  private readonly hmac: HmacSha256;
+  constructor(private prefix: string, private size: i32, secret: Uint8Array) {
     this.overflowName = prefix + "overflow";
+    this.hmac = new HmacSha256(secret);
   }
 
   private slotName(index: i32): string { return this.prefix + index.toString(); }
 
   /** The key's keyed digest: its identity in the table. */
   digest(key: string): Uint8Array {
-    return hmacSha256(this.secret, Uint8Array.wrap(String.UTF8.encode(key))).slice(0, DIGEST_BYTES);
+    return this.hmac.digest(Uint8Array.wrap(String.UTF8.encode(key))).slice(0, DIGEST_BYTES);
   }
 
   /** Creates the slots once per vm_id; the marker records the table size they were made for. */
