@@ -8,6 +8,7 @@
 // `--write-readme` puts the table in README.md.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { KIT } from '../cli/paths.js';
@@ -106,6 +107,7 @@ async function measure(c: Case, upstreamPort: number): Promise<{ rps: number; p5
       http_filters: [{ name: 'envoy.filters.http.router', typed_config: typed('envoy.extensions.filters.http.router.v3.Router', {}) }] }) }] }],
   });
   const envoy = await EnvoyProcess.start(bootstrap, { concurrency: 1, wasmLogLevel: 'warn' });
+  pin(envoy.pid, 0);
   try {
     const headers = { 'x-user-id': 'bench', 'x-block': c.blocked ? 'true' : 'false' };
     const load = (duration: number) => autocannon({ url: `${envoy.url}/reviews/1`, connections: CONNECTIONS, duration, headers });
@@ -118,6 +120,20 @@ async function measure(c: Case, upstreamPort: number): Promise<{ rps: number; p5
     return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuPerRequest: cpu / result.requests.total };
   } finally {
     await envoy.stop();
+  }
+}
+
+/**
+ * Pins `pid` (all its threads) to one core: Envoy on core 0 and the load generator (this
+ * process) on core 1 do not take turns on the same core, which made runs differ by 10 µs or more.
+ * Skipped where taskset is missing or the machine has one core.
+ */
+function pin(pid: number, core: number): void {
+  if (cpus().length < 2) return;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+  } catch {
+    // taskset is not installed: the run is noisier, not wrong
   }
 }
 
@@ -136,6 +152,7 @@ const peers: Peer[] = [
   { sdk: '@solo-io/proxy-runtime', module: await buildPortable(peerSource, 'peer', 'proxy-runtime'), rootId: 'peer' },
 ];
 const upstreamPort = await freePort();
+pin(process.pid, 1);
 // Rounds alternate the cases, and each case keeps its median round: the machine's own noise then
 // falls on every case alike.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

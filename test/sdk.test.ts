@@ -149,6 +149,16 @@ describe('SDK: metrics, timers, time and logs', () => {
     }
   });
 
+  it('reads each header value right while values recur and displace each other in the SDK\'s decoded-value cache', async () => {
+    const host = probeHost();
+    // 48 recurring values over 32 slots: hits, misses, second sightings and evictions.
+    for (let i = 0; i < 300; i++) {
+      const text = `value-${(i * 7) % 48}`;
+      const r = await host.request({ headers: { 'x-probe': 'sha256', 'x-probe-text': text, 'x-probe-key': 'k' } });
+      expect(header(r, 'x-sha256'), text).toBe(createHash('sha256').update(text).digest('hex'));
+    }
+  });
+
   it('skips messages below the host log level', async () => {
     const host = probeHost({ logLevel: 'info' });
     const r = await host.request({ headers: { 'x-probe': 'log' } });

@@ -3,7 +3,7 @@
 // out-parameters; the SDK copies or decodes that block at once, so returned data never waits
 // for the garbage collector. Small blocks go to one reused return area instead of the heap:
 // a header value or a property then costs no allocation.
-import { decodeUtf8Lossy } from "./utf8";
+import { decodeRemembered } from "./recent-strings";
 
 // Out-parameter slots, reused by every host call (calls never nest on one VM thread).
 export const OUT_PTR: usize = memory.data(8);
@@ -45,7 +45,7 @@ export function takeReturnedString(): string {
   const ptr = load<usize>(OUT_PTR);
   const size = load<usize>(OUT_SIZE);
   if (ptr == 0) return "";
-  const s = decodeUtf8Lossy(ptr, size);
+  const s = decodeRemembered(ptr, size);
   releaseReturned(ptr);
   return s;
 }
