@@ -66,7 +66,9 @@ function cases(peers: Peer[]): Case[] {
         response_mutations: [{ append: { header: { key: 'x-served-by', value: 'edge' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } }] } }) }] },
     { label: 'rate-quota', reference: 'native: local_ratelimit', filters: [wasm('rate-quota', { dimensions: { everyone: { constant: 'all' } }, quotas: [{ name: 'all', dimensions: ['everyone'], max_amount: 1_000_000_000, valid_duration: '1s' }] })] },
     { label: 'native: local_ratelimit', filters: [{ name: 'envoy.filters.http.local_ratelimit', typed_config: typed('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', {
-      stat_prefix: 'bench', token_bucket: { max_tokens: 1_000_000_000, tokens_per_fill: 1_000_000_000, fill_interval: '1s' },
+      // rate-quota answers with the x-ratelimit-* headers by default: the native filter is asked for them too.
+      stat_prefix: 'bench', enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
+      token_bucket: { max_tokens: 1_000_000_000, tokens_per_fill: 1_000_000_000, fill_interval: '1s' },
       filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } }, filter_enforced: { default_value: { numerator: 100, denominator: 'HUNDRED' } } }) }] },
     { label: 'access-control', reference: 'native: rbac', filters: [wasm('access-control', { policies: [
       { name: 'no-admin', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin/{**}'] } }] }] },
