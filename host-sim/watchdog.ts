@@ -42,11 +42,13 @@ export class Watchdog {
   private deadline = 0;
   private hostCalls = 0;
 
-  /** `limitMs` of 0 turns the limit off. */
-  constructor(readonly limitMs: number) {}
-
   /** The units a call may spend: one per nanosecond of the limit. */
-  get units(): bigint { return BigInt(this.limitMs) * 1_000_000n; }
+  private readonly units: bigint;
+
+  /** `limitMs` of 0 turns the limit off. */
+  constructor(readonly limitMs: number) {
+    this.units = BigInt(Math.max(0, Math.floor(limitMs))) * 1_000_000n;
+  }
 
   /**
    * The module to compile: with a budget when the limit is on and the rewrite knows the module
