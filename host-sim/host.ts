@@ -22,6 +22,14 @@ import { httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec } f
 import type { WasmVm } from './vm.js';
 import { Watchdog } from './watchdog.js';
 
+
+/** Request headers Envoy removes from an external client's request (checked against Envoy 1.40). */
+const EDGE_STRIPPED = new Set([
+  'x-envoy-upstream-rq-timeout-ms', 'x-envoy-upstream-rq-per-try-timeout-ms', 'x-envoy-max-retries', 'x-envoy-retry-on',
+  'x-envoy-retry-grpc-on', 'x-envoy-retriable-status-codes', 'x-envoy-retriable-header-names', 'x-envoy-expected-rq-timeout-ms',
+  'x-envoy-hedge-on-per-try-timeout', 'x-envoy-upstream-alt-stat-name', 'x-envoy-upstream-rq-timeout-alt-response',
+  'x-envoy-force-trace', 'x-envoy-ip-tags', 'x-envoy-original-url', 'x-envoy-internal',
+]);
 export type { CalloutRecord };
 
 export interface HostOptions {
@@ -235,6 +243,9 @@ export class Host implements StreamHost, PluginHost {
     if (http1) for (let i = headers.length - 1; i >= 0; i--) if (headers[i][0] === 'transfer-encoding') headers.splice(i, 1);
     const total = chunks.reduce((n, c) => n + c.length, 0);
     if (total > 0 && !framed) headers.push(['content-length', String(total)]);
+    // Envoy's connection manager drops the router's control headers an external client sends
+    // (before any filter): only the proxy's own filters may set timeouts and retries.
+    for (let i = headers.length - 1; i >= 0; i--) if (EDGE_STRIPPED.has(headers[i][0])) headers.splice(i, 1);
     // Envoy's connection manager sets the scheme the client used, unless the client sent one.
     if (!headers.some(([k]) => k === 'x-forwarded-proto')) headers.push(['x-forwarded-proto', spec.scheme ?? 'http']);
     if (this.generateRequestId && !headers.some(([k]) => k === 'x-request-id')) headers.push(['x-request-id', this.uuid()]);

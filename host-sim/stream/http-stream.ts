@@ -190,9 +190,10 @@ export class HttpStream extends FilterWalk implements FilterChain {
         status === 404 ? RESPONSE_FLAG.NoRouteFound : RESPONSE_FLAG.NoClusterFound);
       return;
     }
-    // The router tells the upstream how long it will wait (the route's timeout).
+    const timeoutMs = this.upstreamTimeoutMs();
+    // The router tells the upstream how long it will wait.
     if (!this.requestHeaders.some(([k]) => k === 'x-envoy-expected-rq-timeout-ms')) {
-      this.requestHeaders.push(['x-envoy-expected-rq-timeout-ms', String(this.host.routeTimeoutMs)]);
+      this.requestHeaders.push(['x-envoy-expected-rq-timeout-ms', String(timeoutMs)]);
     }
     const request: UpstreamRequest = {
       cluster: decision.cluster,
@@ -217,7 +218,7 @@ export class HttpStream extends FilterWalk implements FilterChain {
       return;
     }
     let forget = () => {};
-    const timer = this.host.clock.schedule(this.host.routeTimeoutMs, () => {
+    const timer = this.host.clock.schedule(timeoutMs, () => {
       forget();
       this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout', RESPONSE_FLAG.UpstreamRequestTimeout);
     });
@@ -230,6 +231,19 @@ export class HttpStream extends FilterWalk implements FilterChain {
       },
     );
     forget = this.host.track(work, kind);
+  }
+
+  /**
+   * How long the router waits for the upstream: the route's timeout, unless the request reaching
+   * the router carries x-envoy-upstream-rq-timeout-ms (a filter may set it; Envoy strips a
+   * client's at the edge), which the router takes in its place and removes before forwarding.
+   */
+  private upstreamTimeoutMs(): number {
+    const at = this.requestHeaders.findIndex(([k]) => k === 'x-envoy-upstream-rq-timeout-ms');
+    if (at < 0) return this.host.routeTimeoutMs;
+    const value = this.requestHeaders[at][1];
+    this.requestHeaders.splice(at, 1);
+    return /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : this.host.routeTimeoutMs;
   }
 
   /** A reply Envoy itself makes (no route, no upstream, timeouts), with Envoy's body text. */
