@@ -63,12 +63,13 @@ export class BareHost {
   request(headers: HeaderList): BareResponse {
     const id = this.nextContext++;
     const e = this.exports;
-    this.reply = undefined as BareHost['reply'];
+    this.reply = undefined;
     this.maps = [headers.slice(), [], [], []];
     e.proxy_on_context_create(id, 1);
     e.proxy_on_request_headers(id, headers.length, 1);
+    const reply = this.takeReply();
     let upstreamHeaders: HeaderList | undefined;
-    if (this.reply) this.maps[2] = [[':status', String(this.reply.status)], ...this.reply.headers];
+    if (reply) this.maps[2] = [[':status', String(reply.status)], ...reply.headers];
     else {
       upstreamHeaders = this.maps[0];
       this.maps[2] = RESPONSE.slice();
@@ -78,6 +79,13 @@ export class BareHost {
     e.proxy_on_log(id);
     e.proxy_on_delete(id);
     return { status: Number(this.maps[2].find(([k]) => k === ':status')?.[1]), headers: this.maps[2], upstreamHeaders };
+  }
+
+  /** The local reply the last callback sent, if any (read through a call: the module sets it). */
+  private takeReply(): { status: number; headers: HeaderList } | undefined {
+    const reply = this.reply;
+    this.reply = undefined;
+    return reply;
   }
 
   private view(): DataView { return new DataView(this.memory.buffer); }

@@ -16,7 +16,7 @@ import { EnvoyProcess, envoyMissingReason, findEnvoy } from '../cli/envoy/proces
 import { cluster, httpBootstrap, wasmFilter } from '../cli/envoy/resources.js';
 import { buildKitFilters } from '../cli/build.js';
 import { freePort } from '../test/support/ports.js';
-import { buildGoModule, buildPortable, buildRustModule } from '../test/support/compile.js';
+import { buildPeerModules } from './peer-modules.js';
 import { WRITE_README, writeReadmeSection } from './readme.js';
 
 type Json = Record<string, unknown>;
@@ -33,14 +33,14 @@ interface Case { label: string; filters: Json[]; routes?: Json[]; baseline?: str
 const NO_FILTER = 'no filter';
 const ENVOY_403 = 'no filter, Envoy answers 403 (direct_response)';
 
-interface Peer { sdk: string; module: string; rootId?: string }
+type Peer = Awaited<ReturnType<typeof buildPeerModules>>[number];
 
 const typed = (type: string, config: Json) => ({ '@type': `type.googleapis.com/${type}`, ...config });
 const wasm = (filter: string, configuration: Json) => wasmFilter({ filter, configuration, modulePath: join(KIT.distDir, `${filter}.wasm`) });
 
 /** The peer spec filter with each SDK, on both of its paths; compared with the Rust SDK's. */
 function peerCases(peers: Peer[]): Case[] {
-  const filter = (p: Peer) => [wasmFilter({ filter: 'peer', rootId: p.rootId ?? '', modulePath: p.module, configuration: {} })];
+  const filter = (p: Peer) => [wasmFilter({ filter: 'peer', rootId: p.rootId, modulePath: p.module, configuration: {} })];
   return [
     // The blocked path never reaches the upstream: its baseline is Envoy answering 403 itself.
     { label: ENVOY_403, blocked: true, filters: [], routes: [{ match: { prefix: '/' }, direct_response: { status: 403, body: { inline_string: 'blocked\n' } } }] },
@@ -146,13 +146,7 @@ if (missing) {
 }
 const { failed } = await buildKitFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'telemetry'], { debug: false });
 if (failed.length > 0) throw failed[0].error;
-const peerSource = join(KIT.root, 'bench', 'peers', 'assemblyscript', 'peer.ts');
-const peers: Peer[] = [
-  { sdk: 'wasm-filter-kit', module: await buildPortable(peerSource, 'peer', 'wasm-filter-kit'), rootId: 'peer' },
-  { sdk: 'Rust SDK', module: await buildRustModule(join(KIT.root, 'bench', 'peers', 'rust'), 'peer.rust') },
-  { sdk: 'Go SDK', module: await buildGoModule(join(KIT.root, 'bench', 'peers', 'go'), 'peer.go') },
-  { sdk: '@solo-io/proxy-runtime', module: await buildPortable(peerSource, 'peer', 'proxy-runtime'), rootId: 'peer' },
-];
+const peers = await buildPeerModules();
 const upstreamPort = await freePort();
 pin(process.pid, 1);
 // Rounds alternate the cases, and each case keeps its median round: the machine's own noise then

@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../cli/build.js';
-import { buildGoModule, buildPortable, buildRustModule } from '../test/support/compile.js';
+import { buildPeerModules } from './peer-modules.js';
 import { median } from './table.js';
 
 const run = promisify(execFile);
@@ -18,17 +18,7 @@ const REQUESTS = 400_000;
 export const SDK_CONDITIONS = `time: median of ${ROUNDS} rounds of ${REQUESTS / 2} requests after as many to warm up; instructions: callgrind, whole process, 20,000 requests`;
 const PATHS = ['pass', 'blocked'] as const;
 
-interface Peer { label: string; module: string }
-
-async function buildPeers(): Promise<Peer[]> {
-  const source = join(ROOT, 'bench', 'peers', 'assemblyscript', 'peer.ts');
-  return [
-    { label: 'wasm-filter-kit (AssemblyScript 0.28)', module: await buildPortable(source, 'peer', 'wasm-filter-kit') },
-    { label: 'Rust SDK (proxy-wasm 0.2.2)', module: await buildRustModule(join(ROOT, 'bench', 'peers', 'rust'), 'peer.rust') },
-    { label: 'Go SDK (proxy-wasm-go-sdk, wasip1)', module: await buildGoModule(join(ROOT, 'bench', 'peers', 'go'), 'peer.go') },
-    { label: '@solo-io/proxy-runtime 0.1.8 (AS 0.14)', module: await buildPortable(source, 'peer', 'proxy-runtime') },
-  ];
-}
+type Peer = Awaited<ReturnType<typeof buildPeerModules>>[number];
 
 const runner = (module: string, path: string, requests: number) =>
   ['--import', 'tsx', join(ROOT, 'bench', 'peer-run.ts'), module, path, String(requests)];
@@ -59,7 +49,7 @@ async function hasValgrind(): Promise<boolean> {
 
 /** Measures the peers and returns the results as a Markdown table and its ratios. */
 export async function benchSdk(): Promise<string[]> {
-  const peers = await buildPeers();
+  const peers = await buildPeerModules();
   const time = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const peer of peers) {

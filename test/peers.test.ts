@@ -2,22 +2,12 @@
 // @solo-io/proxy-runtime, with the Rust SDK and with the Go SDK, each must do the same in
 // host-sim and in the benchmark's bare host, so the benchmark compares equal work.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../cli/build.js';
 import { BareHost } from '../bench/bare-host.js';
-import { buildGoModule, buildPortable, buildRustModule } from './support/compile.js';
+import { PEER_MODULES } from '../bench/peer-modules.js';
 import { newHost } from './support/hosts.js';
 
-const source = join(ROOT, 'bench', 'peers', 'assemblyscript', 'peer.ts');
-const peers: [string, () => Promise<string>, string][] = [
-  ['wasm-filter-kit', () => buildPortable(source, 'peer', 'wasm-filter-kit'), 'assemblyscript'],
-  ['@solo-io/proxy-runtime', () => buildPortable(source, 'peer', 'proxy-runtime'), 'assemblyscript'],
-  ['the Rust SDK', () => buildRustModule(join(ROOT, 'bench', 'peers', 'rust'), 'peer.rust'), 'rust'],
-  ['the Go SDK', () => buildGoModule(join(ROOT, 'bench', 'peers', 'go'), 'peer.go'), 'go'],
-];
-
-describe.each(peers)('the peer spec filter built with %s', (_, build, marker) => {
+describe.each(PEER_MODULES)('the peer spec filter built with $sdk', ({ build, marker }) => {
   it('passes a request and marks the response; answers x-block: true with a local 403', { timeout: 120_000 }, async () => {
     const module = await build();
     const host = newHost({ clusters: { backend: () => ({ status: 200, body: 'ok' }) } });
