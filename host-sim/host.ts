@@ -148,7 +148,7 @@ export class Host implements StreamHost, PluginHost {
   private readonly pending = new Map<Promise<unknown>, 'network' | 'handler'>();
   private readonly calloutService: Callouts;
   private readonly ticks: Ticks;
-  private readonly random: () => number;
+  readonly random: () => number;
   private readonly statsTags: StatsTag[];
   private readonly generateRequestId: boolean;
   private nextWorker = 0;

@@ -9,14 +9,25 @@ import { headerList } from '../pairs.js';
 import type { Plugin } from '../plugin.js';
 import { FilterContext, type FilterChain } from './filter-context.js';
 import { FilterWalk } from './filter-walk.js';
-import { connectFailure, CONNECT_FAILURE_TEXT, localReplyHeaders, RESPONSE_FLAG } from './replies.js';
+import { RetryPolicy, type AttemptOutcome } from './retries.js';
+import { connectFailure, localReplyHeaders, resetText, RESPONSE_FLAG } from './replies.js';
 import type { Direction, HeaderList, Phase, StreamHost, StreamOptions, StreamResult, UpstreamRequest, UpstreamResponse } from './types.js';
 
 const textBytes = new TextEncoder();
 
+const REMOTE_RESET: AttemptOutcome = { kind: 'reset', reason: 'remote reset' };
+
+/** A real server that accepted the connection and closed it before answering. */
+const terminated = (error: Error) => (error as NodeJS.ErrnoException).code === 'ECONNRESET';
+
 export class HttpStream extends FilterWalk implements FilterChain {
   readonly filters: FilterContext[];
   private upstreamSentAt = 0;
+  private upstreamAttempts = 0;
+  private retries?: RetryPolicy;
+  private routeTimer: unknown;
+  private routeTimeoutMs = 0;
+  private routeStartedAt = 0;
   /** The result once the stream completed. */
   outcome?: StreamResult;
   private resolveDone!: (r: StreamResult) => void;
@@ -191,46 +202,122 @@ export class HttpStream extends FilterWalk implements FilterChain {
       return;
     }
     const timeoutMs = this.upstreamTimeoutMs();
-    // The router tells the upstream how long it will wait.
+    this.retries = RetryPolicy.fromHeaders(this.requestHeaders);
+    const perTry = this.retries.perTryTimeoutMs;
+    // The router tells the upstream how long it will wait for this attempt.
     if (!this.requestHeaders.some(([k]) => k === 'x-envoy-expected-rq-timeout-ms')) {
-      this.requestHeaders.push(['x-envoy-expected-rq-timeout-ms', String(timeoutMs)]);
+      const expected = perTry > 0 && (timeoutMs === 0 || perTry < timeoutMs) ? perTry : timeoutMs;
+      this.requestHeaders.push(['x-envoy-expected-rq-timeout-ms', String(expected)]);
+    }
+    this.requestBodySize = this.upstreamBody.length;
+    this.responding = true;
+    this.routeTimeoutMs = timeoutMs;
+    this.routeStartedAt = this.host.now();
+    this.attempt(decision.cluster);
+  }
+
+  /**
+   * The route's timeout covers every attempt and the back-off between them. It is armed only
+   * when the stream waits (an upstream that answers at once needs none, which keeps tests fast).
+   */
+  private armRouteTimer(): void {
+    if (this.routeTimer !== undefined || this.routeTimeoutMs === 0) return;
+    const left = Math.max(0, this.routeStartedAt + this.routeTimeoutMs - this.host.now());
+    this.routeTimer = this.host.clock.schedule(left, () => {
+      this.abandonAttempt();
+      this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout', RESPONSE_FLAG.UpstreamRequestTimeout);
+    });
+  }
+
+  /** One try at the upstream; its outcome decides between answering and retrying. */
+  private attempt(cluster: string): void {
+    if (this.finished || this.upstreamAnswered) return;
+    // A retry is told the time left: the route's, or the per-try timeout when that is shorter.
+    if (this.upstreamAttempts > 0 && this.routeTimeoutMs > 0) {
+      const left = Math.max(0, Math.round(this.routeStartedAt + this.routeTimeoutMs - this.host.now()));
+      const perTry = this.retries!.perTryTimeoutMs;
+      const expected = this.requestHeaders.find(([k]) => k === 'x-envoy-expected-rq-timeout-ms');
+      if (expected) expected[1] = String(perTry > 0 && perTry < left ? perTry : left);
     }
     const request: UpstreamRequest = {
-      cluster: decision.cluster,
+      cluster,
       headers: this.requestHeaders.map(([k, v]) => [k, v]),
       body: this.upstreamBody,
       trailers: this.requestTrailers.map(([k, v]) => [k, v]),
     };
-    this.requestBodySize = this.upstreamBody.length;
     this.upstreamSentAt = this.host.now();
-    this.upstreamInfo = { cluster: decision.cluster, headers: request.headers, body: request.body, trailers: request.trailers };
-    this.responding = true;
+    this.upstreamAttempts++;
+    this.upstreamInfo = { cluster, headers: request.headers, body: request.body, trailers: request.trailers, attempts: this.upstreamAttempts };
     let answer: ReturnType<StreamHost['upstream']>;
     try {
       answer = this.host.upstream(request);
     } catch (error) {
-      this.respondFromHost(503, connectFailure(error as Error), CONNECT_FAILURE_TEXT, RESPONSE_FLAG.UpstreamConnectionFailure);
+      this.onAttempt(cluster, { kind: 'connect-failure', error: error as Error });
       return;
     }
     const { response, kind } = answer;
     if (!(response instanceof Promise)) {
-      this.onUpstreamResponse(response);
+      this.onAttempt(cluster, response.reset ? REMOTE_RESET : { kind: 'response', response });
       return;
     }
+    this.armRouteTimer();
+    let settled = false;
     let forget = () => {};
-    const timer = this.host.clock.schedule(timeoutMs, () => {
+    const perTry = this.retries!.perTryTimeoutMs;
+    const perTryTimer = perTry > 0 ? this.host.clock.schedule(perTry, () => {
+      settled = true;
       forget();
-      this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout', RESPONSE_FLAG.UpstreamRequestTimeout);
-    });
+      this.onAttempt(cluster, { kind: 'per-try-timeout' });
+    }) : undefined;
+    const settle = (outcome: AttemptOutcome) => {
+      if (settled) return;
+      settled = true;
+      if (perTryTimer !== undefined) this.host.clock.cancel(perTryTimer as never);
+      this.host.watchdog.run(() => 'the response', () => this.onAttempt(cluster, outcome));
+    };
     const work = response.then(
-      (r) => { this.host.clock.cancel(timer as never); this.host.watchdog.run(() => 'the response', () => this.onUpstreamResponse(r)); },
-      (error) => {
-        this.host.clock.cancel(timer as never);
-        this.host.watchdog.run(() => 'the response', () =>
-          this.respondFromHost(503, connectFailure(error as Error), CONNECT_FAILURE_TEXT, RESPONSE_FLAG.UpstreamConnectionFailure));
-      },
+      (r) => settle(r.reset ? REMOTE_RESET : { kind: 'response', response: r }),
+      (error) => settle(terminated(error as Error) ? { kind: 'reset', reason: 'connection termination' } : { kind: 'connect-failure', error: error as Error }),
     );
     forget = this.host.track(work, kind);
+    this.abandonAttempt = () => {
+      settled = true;
+      if (perTryTimer !== undefined) this.host.clock.cancel(perTryTimer as never);
+      forget();
+    };
+  }
+
+  /** Stops waiting for the attempt in flight (the route's timeout fired). */
+  private abandonAttempt: () => void = () => {};
+
+  private onAttempt(cluster: string, outcome: AttemptOutcome): void {
+    if (this.finished || this.upstreamAnswered) return;
+    const backoffMs = this.retries!.retryAfter(outcome, this.host.random);
+    if (backoffMs !== undefined) {
+      this.armRouteTimer();
+      this.abandonAttempt = () => this.host.clock.cancel(retryTimer as never);
+      const retryTimer = this.host.clock.schedule(backoffMs, () => this.attempt(cluster));
+      return;
+    }
+    if (this.routeTimer !== undefined) this.host.clock.cancel(this.routeTimer as never);
+    const exhausted = this.retries!.limitExceeded ? RESPONSE_FLAG.UpstreamRetryLimitExceeded : 0;
+    switch (outcome.kind) {
+      case 'response':
+        this.responseFlags |= exhausted;
+        this.onUpstreamResponse(outcome.response);
+        return;
+      case 'reset': {
+        const flag = outcome.reason === 'remote reset' ? RESPONSE_FLAG.UpstreamRemoteReset : RESPONSE_FLAG.UpstreamConnectionTermination;
+        this.respondFromHost(503, `upstream_reset_before_response_started{${outcome.reason.replace(' ', '_')}}`, resetText(outcome.reason, this.retries!.retried > 0), flag | exhausted);
+        return;
+      }
+        return;
+      case 'connect-failure':
+        this.respondFromHost(503, connectFailure(outcome.error), resetText('remote connection failure', this.retries!.retried > 0), RESPONSE_FLAG.UpstreamConnectionFailure | exhausted);
+        return;
+      case 'per-try-timeout':
+        this.respondFromHost(504, 'upstream_per_try_timeout', 'upstream request timeout', RESPONSE_FLAG.UpstreamRequestTimeout | exhausted);
+    }
   }
 
   /**
@@ -265,10 +352,6 @@ export class HttpStream extends FilterWalk implements FilterChain {
 
   private onUpstreamResponse(response: UpstreamResponse): void {
     if (this.finished || this.upstreamAnswered) return;
-    if (response.reset) {
-      this.respondFromHost(503, 'upstream_reset_before_response_started{remote_reset}', 'upstream connect error or disconnect/reset before headers', RESPONSE_FLAG.UpstreamRemoteReset);
-      return;
-    }
     this.upstreamAnswered = true;
     this.responseCodeDetails = 'via_upstream';
     const headers = headerList(response.headers).filter(([k]) => k !== ':status');

@@ -8,11 +8,14 @@ const decoder = new TextDecoder();
 
 /** Envoy's response flag bits for the replies host-sim makes itself. */
 export const RESPONSE_FLAG = {
-  UpstreamRequestTimeout: 1 << 2, UpstreamRemoteReset: 1 << 4, UpstreamConnectionFailure: 1 << 5,
-  NoRouteFound: 1 << 8, StreamIdleTimeout: 1 << 16, NoClusterFound: 1 << 24,
+  UpstreamRequestTimeout: 1 << 2, UpstreamRemoteReset: 1 << 4, UpstreamConnectionFailure: 1 << 5, UpstreamConnectionTermination: 1 << 6,
+  NoRouteFound: 1 << 8, UpstreamRetryLimitExceeded: 1 << 15, StreamIdleTimeout: 1 << 16, NoClusterFound: 1 << 24,
 } as const;
 
-export const CONNECT_FAILURE_TEXT = 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure';
+/** The body Envoy answers with when the upstream reset or could not be reached (after retries or not). */
+export function resetText(reason: string, retried: boolean): string {
+  return `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest reset reason' : 'reset reason'}: ${reason}`;
+}
 
 /** Envoy's response code details for an upstream it could not reach. */
 export function connectFailure(error: Error): string {

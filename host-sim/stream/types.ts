@@ -30,6 +30,8 @@ export interface StreamHost {
   /** Sends the request to the chosen cluster. */
   upstream(request: UpstreamRequest): { response: UpstreamResponse | Promise<UpstreamResponse>; kind: 'network' | 'handler' };
   now(): number;
+  /** A uniform draw in [0, 1) (the router's retry back-off jitter). */
+  readonly random: () => number;
   track(work: Promise<unknown>, kind: 'network' | 'handler'): () => void;
   readonly clock: { schedule(delayMs: number, fire: () => void): unknown; cancel(timer: never): void };
   readonly routeTimeoutMs: number;
@@ -72,8 +74,8 @@ export interface StreamResult {
   trailers: HeaderList;
   /** Set when a filter (or the host, for a failed VM) answered instead of the upstream. */
   localReply?: { status: number; details: string; plugin: string };
-  /** What reached the upstream, and which cluster served it. */
-  upstream?: { cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList };
+  /** What reached the upstream (on the last attempt), which cluster served it, and how many attempts the router made. */
+  upstream?: { cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList; attempts: number };
   /** The route Envoy's router chose (or its 404/503 reason). */
   route?: RouteDecision;
   /** Set when the stream stopped and nothing was left that could continue it. */

@@ -51,6 +51,7 @@ export async function runScenario(scenario: Scenario): Promise<Verdict> {
   try {
     envoy = await runInEnvoy(scenario, upstreams);
     upstreams.take();
+    upstreams.rewind();
     hostSim = await runInHostSim(scenario, upstreams);
   } finally {
     await upstreams.close();

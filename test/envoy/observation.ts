@@ -92,6 +92,22 @@ export function prometheusSamples(text: string, families: string[]): string[] {
     .sort();
 }
 
+/** How far apart (ms) the two hosts' count of the router's time left may be: it is real time in both. */
+const COUNTDOWN_TOLERANCE_MS = 150;
+
+/**
+ * host-sim's request with Envoy's value of x-envoy-expected-rq-timeout-ms when the two are within
+ * the tolerance: on a retry the router announces the time left, which depends on how long the
+ * earlier attempts took.
+ */
+function withCountdownOf(hostSim: UpstreamSeen, envoy: UpstreamSeen | undefined): UpstreamSeen {
+  const name = 'x-envoy-expected-rq-timeout-ms';
+  const theirs = envoy?.headers.find(([k]) => k === name)?.[1];
+  if (theirs === undefined) return hostSim;
+  const close = (v: string) => Math.abs(Number(v) - Number(theirs)) <= COUNTDOWN_TOLERANCE_MS;
+  return { ...hostSim, headers: hostSim.headers.map(([k, v]) => [k, k === name && close(v) ? theirs : v]) };
+}
+
 /** Every difference between the two observations, one line each (empty when they agree). */
 export function compare(envoy: Observation, hostSim: Observation, options: { logs: boolean; mask?: string[] }): string[] {
   const out: string[] = [];
@@ -111,7 +127,7 @@ export function compare(envoy: Observation, hostSim: Observation, options: { log
     diffValue(out, `${at} response headers`, e.headers, h.headers);
     diffValue(out, `${at} response body`, e.body, h.body);
     const m = Math.max(e.upstreams.length, h.upstreams.length);
-    for (let j = 0; j < m; j++) diffValue(out, `${at} upstream request ${j + 1}`, e.upstreams[j], h.upstreams[j]);
+    for (let j = 0; j < m; j++) diffValue(out, `${at} upstream request ${j + 1}`, e.upstreams[j], h.upstreams[j] && withCountdownOf(h.upstreams[j], e.upstreams[j]));
   }
   const sorted = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
   diffValue(out, 'metrics', sorted(envoy.metrics), sorted(hostSim.metrics));

@@ -8,8 +8,12 @@ export interface UpstreamBehaviour {
   status?: number;
   headers?: [string, string][];
   body?: string;
-  /** Answer after this many milliseconds. */
+  /** Answer after this many milliseconds (longer than the route's timeout: a hung upstream). */
   delayMs?: number;
+  /** Close the connection instead of answering (Envoy sees a reset before the response). */
+  reset?: boolean;
+  /** How the first arrivals are answered, one entry each, in order; later ones get the behaviour above. */
+  sequence?: UpstreamBehaviour[];
 }
 
 export interface ReceivedRequest {
@@ -22,10 +26,17 @@ export interface ReceivedRequest {
 }
 
 export class RecordingUpstream {
+  /** Arrivals answered so far (where the behaviour's sequence stands). */
+  private served = 0;
+
   private constructor(private readonly server: http.Server, readonly port: number, readonly received: ReceivedRequest[]) {}
 
-  static async start(behaviour: UpstreamBehaviour = {}): Promise<RecordingUpstream> {
+  /** Starts the behaviour's sequence again (for the second host's run). */
+  rewind(): void { this.served = 0; }
+
+  static async start(base: UpstreamBehaviour = {}): Promise<RecordingUpstream> {
     const received: ReceivedRequest[] = [];
+    let upstream: RecordingUpstream | undefined;
     // Envoy accepts up to 60 KiB of request headers: the upstream must not be the tighter limit.
     const server = http.createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
       const chunks: Buffer[] = [];
@@ -33,7 +44,9 @@ export class RecordingUpstream {
       req.on('end', () => {
         const pairs = (raw: string[]) => { const out: [string, string][] = []; for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]); return out; };
         received.push({ method: req.method ?? '', path: req.url ?? '', headers: pairs(req.rawHeaders), trailers: pairs(req.rawTrailers), body: new Uint8Array(Buffer.concat(chunks)) });
+        const behaviour = base.sequence?.[upstream!.served++] ?? base;
         const answer = () => {
+          if (behaviour.reset) { req.socket.destroy(); return; }
           const body = Buffer.from(behaviour.body ?? '');
           res.sendDate = false;
           res.writeHead(behaviour.status ?? 200, [...(behaviour.headers ?? []), ['content-length', String(body.length)]].flat());
@@ -44,7 +57,8 @@ export class RecordingUpstream {
     });
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new RecordingUpstream(server, (server.address() as AddressInfo).port, received);
+    upstream = new RecordingUpstream(server, (server.address() as AddressInfo).port, received);
+    return upstream;
   }
 
   async close(): Promise<void> {
@@ -83,6 +97,9 @@ export class UpstreamSet {
 
   /** Each served cluster's port. */
   ports(): Record<string, number> { return Object.fromEntries([...this.servers].map(([name, s]) => [name, s.port])); }
+
+  /** Starts every server's sequence again. */
+  rewind(): void { for (const s of this.servers.values()) s.rewind(); }
 
   /** Everything received since the last call, as the comparison shows it. */
   take(): UpstreamSeen[] {
