@@ -54,6 +54,24 @@ export class Fault {
   delayNs: i64 = 0;
 }
 
+/** What the router retries and how often, as Istio's HTTPRetry: passed to Envoy's router in request headers. */
+export class Retries {
+  attempts: i32 = 2;
+  /** Milliseconds; 0: the route's timeout bounds each attempt. */
+  perTryTimeoutMs: i64 = 0;
+  /** x-envoy-retry-on, x-envoy-retry-grpc-on and x-envoy-retriable-status-codes ("" when none). */
+  httpOn: string = "";
+  grpcOn: string = "";
+  statusCodes: string = "";
+}
+
+/** Conditions of x-envoy-retry-on, and of x-envoy-retry-grpc-on (a gRPC status in the response). */
+const HTTP_RETRY_ON = ["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited", "retriable-4xx", "refused-stream", "retriable-status-codes", "http3-post-connect-failure"];
+const GRPC_RETRY_ON = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"];
+
+/** The longest timeout a rule may set: a day, as a bound on how long a request is held. */
+const MAX_TIMEOUT_MS: i64 = 86_400_000;
+
 export class Rule {
   name: string = "";
   match: Match = new Match();
@@ -62,6 +80,9 @@ export class Rule {
   stickyKind: string = "";
   stickyName: string = "";
   fault: Fault | null = null;
+  /** The route timeout for requests this rule routes, in ms (0: the route's own). */
+  timeoutMs: i64 = 0;
+  retries: Retries | null = null;
 }
 
 export class RoutingConfig {
@@ -69,8 +90,12 @@ export class RoutingConfig {
   clusterHeader: string = "x-route-cluster";
   echoHeader: string = "";
   clusters: string[] = [];
-  /** The cluster header and every header a target sets: removed from each request before routing. */
-  ownedHeaders: string[] = [];
+  /**
+   * The cluster header, every header a target sets and the router's timeout and retry headers:
+   * removed from each request before routing, so only this filter's rules set them.
+   */
+  ownedHeaders: string[] = ["x-envoy-upstream-rq-timeout-ms", "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-max-retries",
+    "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-retriable-status-codes"];
   /** Faults (delays) in progress at once across the Envoy's workers; more are not injected. */
   maxActiveFaults: i32 = 100;
 }
@@ -121,7 +146,7 @@ export function parseConfig(text: string): ParsedConfig {
 
 function parseRule(r: ConfigReader, value: JsonValue, path: string, config: RoutingConfig, index: i32): Rule {
   const rule = new Rule();
-  if (!r.object(value, path, ["name", "match", "targets", "sticky_key", "fault"])) return rule;
+  if (!r.object(value, path, ["name", "match", "targets", "sticky_key", "fault", "timeout", "retries"])) return rule;
   const name = r.string(value, "name", path, "rule-" + index.toString());
   rule.name = name === null ? "" : name;
   if (r.ok && (rule.name.length == 0 || rule.name.indexOf(".") >= 0)) r.fail(path + ".name", "must be non-empty without '.'");
@@ -145,7 +170,55 @@ function parseRule(r: ConfigReader, value: JsonValue, path: string, config: Rout
   }
   const fault = value.get("fault");
   if (fault !== null) rule.fault = parseFault(r, fault, path + ".fault");
+  rule.timeoutMs = milliseconds(r, value, "timeout", path);
+  const retries = value.get("retries");
+  if (retries !== null) rule.retries = parseRetries(r, retries, path + ".retries");
   return rule;
+}
+
+/** A duration field in whole milliseconds (the router's headers count in ms); 0 when absent. */
+function milliseconds(r: ConfigReader, value: JsonValue, key: string, path: string): i64 {
+  const ns = r.duration(value, key, path, 0);
+  if (ns == 0) return 0;
+  if (ns % 1_000_000 != 0) { r.fail(path + "." + key, "must be whole milliseconds (Envoy's router counts in ms)"); return 0; }
+  if (ns / 1_000_000 > MAX_TIMEOUT_MS) { r.fail(path + "." + key, "must be at most 24h"); return 0; }
+  return ns / 1_000_000;
+}
+
+function parseRetries(r: ConfigReader, value: JsonValue, path: string): Retries {
+  const retries = new Retries();
+  if (!r.object(value, path, ["attempts", "per_try_timeout", "retry_on"])) return retries;
+  retries.attempts = <i32>r.integer(value, "attempts", path, 0, 10, 2);
+  retries.perTryTimeoutMs = milliseconds(r, value, "per_try_timeout", path);
+  const on = r.string(value, "retry_on", path, "5xx,connect-failure,reset");
+  if (on === null) return retries;
+  // As Istio's retryOn: Envoy's HTTP and gRPC conditions and status codes, comma-separated.
+  const http = new Array<string>();
+  const grpc = new Array<string>();
+  const codes = new Array<string>();
+  const parts = on.split(",");
+  for (let i = 0; i < parts.length; i++) {
+    const token = parts[i].trim();
+    if (HTTP_RETRY_ON.includes(token)) http.push(token);
+    else if (GRPC_RETRY_ON.includes(token)) grpc.push(token);
+    else if (isStatusCode(token)) codes.push(token);
+    else { r.fail(path + ".retry_on", "\"" + token + "\" is not a retry condition (" + HTTP_RETRY_ON.join(", ") + ", " + GRPC_RETRY_ON.join(", ") + " or a status code such as 503)"); return retries; }
+  }
+  if (codes.length > 0 && !http.includes("retriable-status-codes")) http.push("retriable-status-codes");
+  retries.httpOn = http.join(",");
+  retries.grpcOn = grpc.join(",");
+  retries.statusCodes = codes.join(",");
+  return retries;
+}
+
+function isStatusCode(token: string): bool {
+  if (token.length != 3) return false;
+  for (let i = 0; i < 3; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  const code = I32.parseInt(token);
+  return code >= 100 && code <= 599;
 }
 
 function formatBasisPoints(bp: i32): string {

@@ -158,6 +158,19 @@ function chooseTarget(rule: Rule, headers: HeaderPairsView): Target {
   return rule.targets[rule.targets.length - 1];
 }
 
+/** The rule's timeout and retries, in the request headers Envoy's router reads from its filters. */
+function applyRouterPolicy(rule: Rule): void {
+  const request = stream_context.headers.request;
+  if (rule.timeoutMs > 0) request.replace("x-envoy-upstream-rq-timeout-ms", rule.timeoutMs.toString());
+  const retries = rule.retries;
+  if (retries === null) return;
+  request.replace("x-envoy-max-retries", retries.attempts.toString());
+  if (retries.httpOn.length > 0) request.replace("x-envoy-retry-on", retries.httpOn);
+  if (retries.grpcOn.length > 0) request.replace("x-envoy-retry-grpc-on", retries.grpcOn);
+  if (retries.statusCodes.length > 0) request.replace("x-envoy-retriable-status-codes", retries.statusCodes);
+  if (retries.perTryTimeoutMs > 0) request.replace("x-envoy-upstream-rq-per-try-timeout-ms", retries.perTryTimeoutMs.toString());
+}
+
 function chance(percent: f64): bool {
   return percent >= 100 || (percent > 0 && Math.random() * 100 < percent);
 }
@@ -196,6 +209,7 @@ class HeaderRouting extends Context {
     } else {
       for (let i = 0; i < target.headerNames.length; i++) stream_context.headers.request.replace(target.headerNames[i], target.headerValues[i]);
     }
+    applyRouterPolicy(rule);
     // The router chose its route before this filter ran: ask it to choose again.
     clear_route_cache();
     root.count(rule.name + "." + target.label + ".routed");

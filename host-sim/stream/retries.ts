@@ -1,6 +1,6 @@
 // The router's retry policy as the request headers a filter may set give it (Envoy strips a
-// client's at the edge): x-envoy-retry-on, x-envoy-max-retries, x-envoy-retriable-status-codes
-// and x-envoy-upstream-rq-per-try-timeout-ms. The router reads them and removes them before
+// client's at the edge): x-envoy-retry-on, x-envoy-retry-grpc-on, x-envoy-max-retries,
+// x-envoy-retriable-status-codes and x-envoy-upstream-rq-per-try-timeout-ms. The router reads them and removes them before
 // forwarding, then decides after each attempt whether to try again.
 import type { HeaderList, UpstreamResponse } from './types.js';
 
@@ -27,6 +27,9 @@ function take(headers: HeaderList, name: string): string | undefined {
   return value;
 }
 
+/** x-envoy-retry-grpc-on conditions and the grpc-status each retries. */
+const GRPC_CONDITIONS: Record<string, string> = { cancelled: '1', 'deadline-exceeded': '4', 'resource-exhausted': '8', internal: '13', unavailable: '14' };
+
 const tokens = (value: string | undefined) => (value ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 
 /** A decimal count or duration as Envoy's header parsers accept it (digits only). */
@@ -43,20 +46,21 @@ export class RetryPolicy {
   /** Set when the last outcome would have been retried but no retries were left (URX). */
   limitExceeded = false;
 
-  private constructor(on: Set<string>, statusCodes: Set<number>, retries: number, readonly perTryTimeoutMs: number) {
+  private constructor(on: Set<string>, private readonly grpcOn: Set<string>, statusCodes: Set<number>, retries: number, readonly perTryTimeoutMs: number) {
     this.on = on;
     this.statusCodes = statusCodes;
-    this.remaining = on.size ? retries : 0;
+    this.remaining = on.size || grpcOn.size ? retries : 0;
   }
 
   /** Reads the retry headers off the request reaching the router, removing them as Envoy does. */
   static fromHeaders(headers: HeaderList): RetryPolicy {
     const on = new Set(tokens(take(headers, 'x-envoy-retry-on')));
+    const grpcOn = new Set(tokens(take(headers, 'x-envoy-retry-grpc-on')).map((t) => GRPC_CONDITIONS[t]).filter(Boolean));
     const retries = count(take(headers, 'x-envoy-max-retries')) ?? DEFAULT_RETRIES;
     const codes = new Set(tokens(take(headers, 'x-envoy-retriable-status-codes')).map(Number).filter(Number.isInteger));
     take(headers, 'x-envoy-retriable-header-names');
     const perTry = count(take(headers, 'x-envoy-upstream-rq-per-try-timeout-ms')) ?? 0;
-    return new RetryPolicy(on, codes, retries, perTry);
+    return new RetryPolicy(on, grpcOn, codes, retries, perTry);
   }
 
   /** Whether Envoy's retry-on conditions cover this outcome. */
@@ -66,8 +70,11 @@ export class RetryPolicy {
       const { status } = outcome.response;
       const headers = outcome.response.headers;
       // A rate-limited or overloaded answer is never retried.
-      const names = Array.isArray(headers) ? headers.map(([k]) => k.toLowerCase()) : Object.keys(headers ?? {}).map((k) => k.toLowerCase());
-      if (names.includes('x-envoy-ratelimited') || names.includes('x-envoy-overloaded')) return false;
+      const pairs = Array.isArray(headers) ? headers : Object.entries(headers ?? {});
+      const value = (name: string) => pairs.find(([k]) => k.toLowerCase() === name)?.[1];
+      if (value('x-envoy-ratelimited') !== undefined || value('x-envoy-overloaded') !== undefined) return false;
+      const grpcStatus = value('grpc-status');
+      if (grpcStatus !== undefined && this.grpcOn.has(grpcStatus)) return true;
       if (on.has('5xx') && status >= 500 && status < 600) return true;
       if (on.has('gateway-error') && status >= 502 && status <= 504) return true;
       if (on.has('retriable-4xx') && status === 409) return true;

@@ -12,7 +12,7 @@ export interface UpstreamBehaviour {
   delayMs?: number;
   /** Close the connection instead of answering (Envoy sees a reset before the response). */
   reset?: boolean;
-  /** How the first arrivals are answered, one entry each, in order; later ones get the behaviour above. */
+  /** How the first arrivals are answered, one entry each in order, each over the behaviour above; later ones get it as it is. */
   sequence?: UpstreamBehaviour[];
 }
 
@@ -44,7 +44,8 @@ export class RecordingUpstream {
       req.on('end', () => {
         const pairs = (raw: string[]) => { const out: [string, string][] = []; for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]); return out; };
         received.push({ method: req.method ?? '', path: req.url ?? '', headers: pairs(req.rawHeaders), trailers: pairs(req.rawTrailers), body: new Uint8Array(Buffer.concat(chunks)) });
-        const behaviour = base.sequence?.[upstream!.served++] ?? base;
+        const step = base.sequence?.[upstream!.served++];
+        const behaviour = step ? { ...base, ...step } : base;
         const answer = () => {
           if (behaviour.reset) { req.socket.destroy(); return; }
           const body = Buffer.from(behaviour.body ?? '');

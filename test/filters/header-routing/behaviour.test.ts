@@ -190,6 +190,63 @@ describe('header-routing: faults', () => {
   });
 });
 
+describe('header-routing: timeouts and retries', () => {
+  /** An upstream answering from a script (then 200), recording what reached it; 'hang' never answers. */
+  function scripted(script: (number | 'hang')[]) {
+    const seen: [string, string][][] = [];
+    const handler = (request: { headers: [string, string][] }) => {
+      const next = script[seen.length] ?? 200;
+      seen.push(request.headers);
+      return next === 'hang' ? new Promise<never>(() => {}) : { status: next, body: String(next) };
+    };
+    return { seen, handler };
+  }
+
+  it('sends the rule\'s timeout and retries to the router, which retries a failing upstream', async () => {
+    const flaky = scripted([503, 500]);
+    const host = routing({ rules: [{ name: 'api', targets: [{ cluster: 'reviews-v1' }], timeout: '3s',
+      retries: { attempts: 2, per_try_timeout: '500ms', retry_on: 'gateway-error,5xx,unavailable,429' } }] },
+    { clusters: { ...clusters, 'reviews-v1': flaky.handler } });
+    const r = await host.request({}, { advanceClock: true });
+    expect([r.status, r.upstream!.attempts]).toEqual([200, 3]);
+    // The router removes its control headers before forwarding; it announces the per-try timeout.
+    const names = flaky.seen[0].map(([k]) => k);
+    expect(names.filter((k) => k.startsWith('x-envoy-') && k !== 'x-envoy-expected-rq-timeout-ms')).toEqual([]);
+    expect(flaky.seen[0].find(([k]) => k === 'x-envoy-expected-rq-timeout-ms')?.[1]).toBe('500');
+  });
+
+  it('turns Istio-style retry_on into Envoy\'s HTTP conditions, gRPC conditions and status codes', async () => {
+    const answers: [number, Record<string, string>][] = [[429, {}], [200, { 'grpc-status': '14' }], [200, { 'grpc-status': '0' }]];
+    let n = 0;
+    const host = routing({ rules: [{ name: 'api', targets: [{ cluster: 'reviews-v1' }], retries: { attempts: 3, retry_on: '5xx, unavailable,429' } }] },
+      { clusters: { ...clusters, 'reviews-v1': () => { const [status, headers] = answers[n++]; return { status, headers }; } } });
+    const r = await host.request({}, { advanceClock: true });
+    // 429 is retried as a retriable status code, grpc-status 14 under the gRPC condition "unavailable".
+    expect([r.status, r.headers.find(([k]) => k === 'grpc-status')?.[1], r.upstream!.attempts]).toEqual([200, '0', 3]);
+  });
+
+  it('gives up on a hanging upstream at the rule\'s timeout', async () => {
+    const hanging = scripted(['hang']);
+    const host = routing({ rules: [{ name: 'api', targets: [{ cluster: 'reviews-v1' }], timeout: '750ms' }] },
+      { clusters: { ...clusters, 'reviews-v1': hanging.handler } });
+    const started = host.now();
+    const r = await host.request({}, { advanceClock: true });
+    expect([r.status, r.body, host.now() - started]).toEqual([504, 'upstream request timeout', 750]);
+  });
+
+  it('removes retry and timeout headers an earlier filter set when its rule has none', async () => {
+    const flaky = scripted([503]);
+    const host = new Host({ clusters: { ...clusters, 'reviews-v1': flaky.handler }, routes });
+    closeAfterTest(host);
+    host.addPlugin({ module: filterModule('add-header'), rootId: 'add-header',
+      configuration: JSON.stringify({ request_headers: { 'x-envoy-retry-on': '5xx', 'x-envoy-max-retries': '5', 'x-envoy-upstream-rq-timeout-ms': '1' } }) });
+    host.addPlugin({ module: filterModule('header-routing'), rootId: 'header-routing', configuration: { rules: [{ name: 'plain', targets: [{ cluster: 'reviews-v1' }] }] } });
+    const r = await host.request({}, { advanceClock: true });
+    expect([r.status, r.upstream!.attempts]).toEqual([503, 1]);
+    expect(r.upstream!.headers.find(([k]) => k === 'x-envoy-expected-rq-timeout-ms')?.[1]).toBe('15000');
+  });
+});
+
 describe('header-routing: configuration errors', () => {
   const cases: [string, object, RegExp][] = [
     ['weights not adding up to 100', { rules: [{ targets: [{ cluster: 'a', weight: 30 }, { cluster: 'b', weight: 60 }] }] }, /rules\[0\]\.targets: weights must add up to 100, they add up to 90/],
@@ -199,6 +256,11 @@ describe('header-routing: configuration errors', () => {
     ['a target that is neither a cluster nor headers', { rules: [{ targets: [{ weight: 100 }] }] }, /rules\[0\]\.targets\[0\]: unknown target: give either "cluster" or "headers"/],
     ['a negative delay', { rules: [{ fault: { delay: { percentage: 10, fixed_delay: '-1s' } }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.fault\.delay\.fixed_delay: "-1s" is not a duration/],
     ['a percentage above 100', { rules: [{ fault: { abort: { percentage: 150, http_status: 503 } }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.fault\.abort\.percentage: must be between 0 and 100, got 150/],
+    ['a timeout finer than a millisecond', { rules: [{ timeout: '1500us', targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.timeout: must be whole milliseconds/],
+    ['a timeout over a day', { rules: [{ timeout: '25h', targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.timeout: must be at most 24h/],
+    ['more than 10 retries', { rules: [{ retries: { attempts: 50 }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.retries\.attempts: must be between 0 and 10, got 50/],
+    ['an unknown retry condition', { rules: [{ retries: { retry_on: '5xx,sometimes' }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.retries\.retry_on: "sometimes" is not a retry condition/],
+    ['a zero per-try timeout', { rules: [{ retries: { per_try_timeout: '0s' }, targets: [{ cluster: 'a' }] }] }, /rules\[0\]\.retries\.per_try_timeout: must be longer than zero/],
   ];
   rejectsConfigurations('header-routing', cases);
 });
