@@ -68,10 +68,12 @@ export function streamAttribute(r: StreamRecord, path: string[], readerSeesReque
       if (rest[0] === 'address') return encode.string(`${r.upstreamInfo.cluster}:80`);
       if (rest[0] === 'port') return encode.int(80);
       return undefined;
-    case 'xds':
-      if (rest[0] === 'route_name') return r.routeDecision?.route?.name !== undefined ? encode.string(r.routeDecision.route.name) : undefined;
-      if (rest[0] === 'cluster_name') return r.routeDecision?.cluster ? encode.string(r.routeDecision.cluster) : undefined;
+    case 'xds': {
+      const route = r.routeDecision ?? r.reportedRoute;
+      if (rest[0] === 'route_name') return route?.route?.name !== undefined ? encode.string(route.route.name) : undefined;
+      if (rest[0] === 'cluster_name') return route?.cluster ? encode.string(route.cluster) : undefined;
       return undefined;
+    }
     case 'filter_state': {
       const object = r.options.filterStateObjects[rest[0]];
       if (object) return rest.length > 1 ? celValue(lookupJson(object, rest.slice(1))) : encode.map([]);

@@ -12,6 +12,7 @@ export interface FilterChain {
   readonly logging: boolean;
   readonly filterState: Map<string, Uint8Array>;
   routeDecision?: RouteDecision;
+  reportedRoute?: RouteDecision;
   headerMapOf(type: number): HeaderList | undefined;
   attribute(path: string[], reader: FilterContext): Uint8Array | undefined;
   onContinue(f: FilterContext, direction: Direction): void;
@@ -94,5 +95,8 @@ export class FilterContext implements StreamAccess {
 
   setFilterState(key: string, value: Uint8Array): void { this.stream.filterState.set(key, value); }
 
-  clearRouteCache(): void { this.stream.routeDecision = undefined; }
+  clearRouteCache(): void {
+    this.stream.reportedRoute = this.stream.routeDecision ?? this.stream.reportedRoute;
+    this.stream.routeDecision = undefined;
+  }
 }

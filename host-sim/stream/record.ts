@@ -19,6 +19,12 @@ export class StreamRecord {
   requestBodySize = 0;
   readonly filterState = new Map<string, Uint8Array>();
   routeDecision?: RouteDecision;
+  /**
+   * The route xds.route_name and xds.cluster_name report: Envoy's stream info keeps the route
+   * resolved last, so after clear_route_cache they still name the old one until the router
+   * resolves again (measured on Envoy 1.40: host/cluster-name-after-reroute).
+   */
+  reportedRoute?: RouteDecision;
   /** True while on_log runs: every header map is readable then. */
   logging = false;
   /** The response has begun (from the upstream, a local reply or Envoy itself). */
