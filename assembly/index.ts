@@ -28,6 +28,7 @@ export * from "./metadata";
 export * from "./xfcc";
 export * from "./path";
 export * from "./secret";
+export * from "./shared-slots";
 export * from "./http";
 export { BaseContext } from "./base-context";
 export { RootContext, Context, RootContextFactory } from "./context";

@@ -21,6 +21,8 @@ export interface Route {
   /** The request header that names the cluster (Envoy's cluster_header); 503 when absent or unknown. */
   clusterHeader?: string;
   weightedClusters?: { name: string; weight: number }[];
+  /** The route's timeout in ms (Envoy's route.timeout; default 15 s, 0: none). */
+  timeoutMs?: number;
 }
 
 export interface RouteDecision {

@@ -3,13 +3,13 @@
 export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, GrpcCallHandler, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters,
-  RootContext, WasmResultValues, continue_request, get_current_time_nanoseconds, getPropertyString, log, logEnabled,
+  RootContext, SharedSlotTable, WasmResultValues, continue_request, get_current_time_nanoseconds, getPropertyString, log, logEnabled,
   registerRootContext, send_local_response, sharedSecret, stream_context,
 } from "../../assembly";
 import { Quota, RateQuotaConfig, parseConfig } from "./config";
 import { DimensionValues } from "./dimensions";
-import { Decision, take } from "./limits";
-import { SlotTable } from "./store";
+import { bucketTable } from "./store";
+import { BucketState, Decision, take } from "./limits";
 import { CODE_OVER_LIMIT, Descriptor, RLS_METHOD, RLS_SERVICE, decodeResponse, encodeRequest } from "./global";
 
 const SEPARATOR = "\x1f";
@@ -29,7 +29,7 @@ class QuotaMetrics {
 
 class RateQuotaRoot extends RootContext {
   config: RateQuotaConfig = new RateQuotaConfig();
-  tables: SlotTable[] = [];
+  tables: SharedSlotTable<BucketState>[] = [];
   metrics: QuotaMetrics[] = [];
   casExhausted: Counter | null = null;
   overflows: Counter | null = null;
@@ -47,10 +47,10 @@ class RateQuotaRoot extends RootContext {
     const rootId = getPropertyString(["plugin_root_id"]);
     const prefix = "rate-quota|" + (rootId === null ? "" : rootId) + "|";
     const secret = sharedSecret(prefix + "secret");
-    const tables = new Array<SlotTable>();
+    const tables = new Array<SharedSlotTable<BucketState>>();
     const metrics = new Array<QuotaMetrics>();
     for (let i = 0; i < config.quotas.length; i++) {
-      const table = new SlotTable(prefix + config.quotas[i].name + "|", config.maxKeys, secret);
+      const table = bucketTable(prefix + config.quotas[i].name + "|", config.maxKeys, secret);
       if (config.global === null) table.ensureCreated();
       tables.push(table);
       metrics.push(new QuotaMetrics(config.quotas[i].name));

@@ -207,7 +207,7 @@ export class HttpStream extends FilterWalk implements FilterChain {
     // The router tells the upstream how long it will wait for this attempt.
     if (!this.requestHeaders.some(([k]) => k === 'x-envoy-expected-rq-timeout-ms')) {
       const expected = perTry > 0 && (timeoutMs === 0 || perTry < timeoutMs) ? perTry : timeoutMs;
-      this.requestHeaders.push(['x-envoy-expected-rq-timeout-ms', String(expected)]);
+      if (expected > 0) this.requestHeaders.push(['x-envoy-expected-rq-timeout-ms', String(expected)]);
     }
     this.requestBodySize = this.upstreamBody.length;
     this.responding = true;
@@ -321,16 +321,17 @@ export class HttpStream extends FilterWalk implements FilterChain {
   }
 
   /**
-   * How long the router waits for the upstream: the route's timeout, unless the request reaching
+   * How long the router waits for the upstream: the route's timeout (15 s unless it sets one), unless the request reaching
    * the router carries x-envoy-upstream-rq-timeout-ms (a filter may set it; Envoy strips a
    * client's at the edge), which the router takes in its place and removes before forwarding.
    */
   private upstreamTimeoutMs(): number {
+    const routeTimeout = this.routeDecision?.route?.timeoutMs ?? this.host.routeTimeoutMs;
     const at = this.requestHeaders.findIndex(([k]) => k === 'x-envoy-upstream-rq-timeout-ms');
-    if (at < 0) return this.host.routeTimeoutMs;
+    if (at < 0) return routeTimeout;
     const value = this.requestHeaders[at][1];
     this.requestHeaders.splice(at, 1);
-    return /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : this.host.routeTimeoutMs;
+    return /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : routeTimeout;
   }
 
   /** A reply Envoy itself makes (no route, no upstream, timeouts), with Envoy's body text. */

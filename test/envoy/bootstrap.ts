@@ -89,7 +89,10 @@ function routeOf(r: Json): Route {
   }));
   const match = { ...(r.match.prefix !== undefined ? { prefix: r.match.prefix } : {}), ...(r.match.path !== undefined ? { path: r.match.path } : {}),
     ...(r.match.safe_regex ? { regex: r.match.safe_regex.regex } : {}), headers };
-  const name = r.name !== undefined ? { name: r.name as string } : {};
+  const name = {
+    ...(r.name !== undefined ? { name: r.name as string } : {}),
+    ...(typeof r.route?.timeout === 'string' ? { timeoutMs: Math.round(parseFloat(r.route.timeout) * 1000) } : {}),
+  };
   if (r.route?.cluster_header) return { ...name, match, clusterHeader: r.route.cluster_header };
   if (r.route?.weighted_clusters) return { ...name, match, weightedClusters: r.route.weighted_clusters.clusters.map((c: Json) => ({ name: c.name, weight: Number(c.weight) })) };
   return { ...name, match, cluster: r.route?.cluster };

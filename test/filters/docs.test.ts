@@ -100,6 +100,7 @@ describe('Envoy API validation', () => {
       'rate-quota': { mode: 'global', dimensions: { u: { header: 'x-user' } }, quotas: [{ name: 'q', dimensions: ['u'], max_amount: 1, valid_duration: '1s' }],
         rate_limit_service: { cluster: 'ratelimit', domain: 'd' } },
       telemetry: { labels: ['reporter'] },
+      'circuit-breaker': { fallback: { cluster: 'reviews-fallback' } },
     };
     for (const filter of listFilters()) {
       const bootstrap = envoyBootstrap({ filter, configuration: configurations[filter] as Record<string, unknown>, deployment: await loadDeployment(filter) });
