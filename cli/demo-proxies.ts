@@ -24,6 +24,8 @@ export interface DemoAnswer { status: number; headers: [string, string][]; body:
 
 export interface DemoProxy {
   send(spec: RequestSpec): Promise<DemoAnswer>;
+  /** Makes an upstream answer 503 "upstream down" (broken) or its body again. */
+  setBroken(upstream: string, broken: boolean): void;
   /** Lets time pass (virtual in host-sim, real in Envoy). */
   wait(ms: number): Promise<void>;
   prometheus(): Promise<string>;
@@ -39,12 +41,16 @@ export function chainFacts(setup: DemoSetup, deployments: FilterDeployment[]) {
 
 type Facts = ReturnType<typeof chainFacts>;
 
+/** What a broken upstream answers. */
+const BROKEN = { status: 503, body: 'upstream down\n' };
+
 export function hostSimProxy(setup: DemoSetup, facts: Facts): DemoProxy {
+  const broken = new Set<string>();
   const routes: Route[] = [{ name: 'default', match: { prefix: '/' }, cluster: facts.defaultCluster }];
   if (facts.clusterHeader) routes.unshift({ name: 'picked', match: { prefix: '/', headers: [{ name: facts.clusterHeader, present: true }] }, clusterHeader: facts.clusterHeader });
   const host = new Host({
     node: setup.node,
-    clusters: Object.fromEntries(Object.entries(setup.upstreams).map(([name, body]) => [name, () => ({ status: 200, body })])),
+    clusters: Object.fromEntries(Object.entries(setup.upstreams).map(([name, body]) => [name, () => (broken.has(name) ? BROKEN : { status: 200, body })])),
     routes,
   });
   for (const { filter, configuration } of setup.chain) host.addPlugin({ module: join(KIT.distDir, `${filter}.wasm`), rootId: filter, configuration });
@@ -54,6 +60,7 @@ export function hostSimProxy(setup: DemoSetup, facts: Facts): DemoProxy {
       const who = r.localReply ? `answered by ${r.localReply.plugin} (${r.localReply.details})` : `served by cluster ${r.upstream?.cluster}`;
       return { status: r.status, headers: r.headers, body: r.body, who };
     },
+    setBroken: (upstream, on) => { if (on) broken.add(upstream); else broken.delete(upstream); },
     wait: (ms) => host.advance(ms),
     prometheus: async () => host.prometheus(facts.statsTags),
     close: async () => host.close(),
@@ -62,8 +69,12 @@ export function hostSimProxy(setup: DemoSetup, facts: Facts): DemoProxy {
 
 export async function envoyProxy(setup: DemoSetup, facts: Facts): Promise<DemoProxy> {
   // Each upstream names itself, so the story can tell which cluster answered.
+  const broken = new Set<string>();
   const servers = await Promise.all(Object.entries(setup.upstreams).map(async ([name, body]) => {
-    const server = http.createServer((_req, res) => res.writeHead(200, { 'x-demo-cluster': name, 'content-type': 'text/plain' }).end(body));
+    const server = http.createServer((_req, res) => {
+      const answer = broken.has(name) ? BROKEN : { status: 200, body };
+      res.writeHead(answer.status, { 'x-demo-cluster': name, 'content-type': 'text/plain' }).end(answer.body);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return { name, server, port: (server.address() as AddressInfo).port };
   }));
@@ -93,6 +104,7 @@ export async function envoyProxy(setup: DemoSetup, facts: Facts): Promise<DemoPr
       const served = list.find(([k]) => k === 'x-demo-cluster')?.[1];
       return { status: r.status, headers: list, body: text(r.body), who: served ? `served by cluster ${served}` : 'answered by Envoy (a filter or the router)' };
     },
+    setBroken: (upstream, on) => { if (on) broken.add(upstream); else broken.delete(upstream); },
     wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     prometheus: () => envoy.admin('/stats/prometheus'),
     async close() {

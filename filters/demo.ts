@@ -25,6 +25,10 @@ export const setup: DemoSetup = {
     { filter: 'header-routing', configuration: {
       echo_header: 'x-route-decision',
       rules: [{ name: 'canary-testers', match: { cookies: [{ name: 'tester', exact: 'yes' }] }, targets: [{ cluster: 'reviews-canary' }] }] } },
+    { filter: 'circuit-breaker', configuration: {
+      key: { source: 'cluster', header: 'x-route-cluster' },
+      trip: { consecutive_failures: 3 }, open: { duration: '5s' }, half_open: { successes_to_close: 1 },
+      fallback: { local_response: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"reviews":[],"degraded":true}' } } } },
     { filter: 'telemetry', configuration: { labels: ['reporter', 'source_app', 'destination_app', 'response_code', 'response_flags'], access_log: false } },
   ],
 };
@@ -32,15 +36,16 @@ export const setup: DemoSetup = {
 export async function tell(proxy: DemoProxy, say: (line: string) => void, where: string): Promise<void> {
   const header = (r: DemoAnswer, name: string) => r.headers.find(([k]) => k === name)?.[1];
   say('');
-  say(`Chain (in ${where}): access-control -> rate-quota -> header-routing -> telemetry -> router`);
+  say(`Chain (in ${where}): access-control -> rate-quota -> header-routing -> circuit-breaker -> telemetry -> router`);
   say('  access-control denies /admin/**; rate-quota allows 3 requests per user per 10 s;');
-  say('  header-routing pins testers (cookie tester=yes) to the canary; telemetry counts everything.');
+  say('  header-routing pins testers (cookie tester=yes) to the canary; circuit-breaker stops calling');
+  say('  a cluster after 3 failures in a row and answers with a degraded document; telemetry counts everything.');
   say('  Requests come from productpage over mTLS: its certificate (SPIFFE identity) vouches for the');
   say('  peer metadata it sends, so telemetry may label them source_app="productpage".');
   const peer = Buffer.from(protoStruct(CALLER.metadata)).toString('base64');
   const send = async (title: string, spec: RequestSpec) => {
     const r = await proxy.send({ ...spec, headers: { 'x-envoy-peer-metadata': peer, ...(spec.headers as Record<string, string>) } });
-    say(`  ${title.padEnd(44)} -> ${r.status} ${r.who}`);
+    say(`  ${title.padEnd(46)} -> ${r.status} ${r.who}`);
     return r;
   };
 
@@ -73,7 +78,21 @@ export async function tell(proxy: DemoProxy, say: (line: string) => void, where:
   say(`     x-route-decision: ${header(canary, 'x-route-decision')}; body: ${JSON.stringify(canary.body)}`);
 
   say('');
-  say('5. What telemetry reported (Prometheus, with the stats_tags `wfk stats-tags` generates)');
-  const metrics = (await proxy.prometheus()).split('\n').filter((l) => l.startsWith('istio_requests_total'));
+  say('5. The canary goes down: the circuit opens, testers get the fallback, then it recovers');
+  proxy.setBroken('reviews-canary', true);
+  const tester = (n: number) => ({ path: `/reviews/${n}`, headers: { 'x-user': `tester-${n}`, cookie: 'tester=yes' } });
+  for (let n = 1; n <= 3; n++) await send(`GET /reviews/${n} as tester-${n} (canary down)`, tester(n));
+  const fallback = await send('GET /reviews/4 as tester-4 (circuit open)', tester(4));
+  say(`     x-circuit-state: ${header(fallback, 'x-circuit-state')}; body: ${fallback.body} (the canary was not called)`);
+  proxy.setBroken('reviews-canary', false);
+  await proxy.wait(5_000);
+  const probe = await send('5 s later, tester-5 (a probe: canary is back)', tester(5));
+  say(`     x-circuit-state: ${header(probe, 'x-circuit-state')}; the probe succeeded, so the circuit closes`);
+  await send('GET /reviews/6 as tester-6 (circuit closed)', tester(6));
+
+  say('');
+  say('6. What telemetry and the circuit breaker reported (Prometheus, with the stats_tags `wfk stats-tags` generates)');
+  const metrics = (await proxy.prometheus()).split('\n')
+    .filter((l) => l.startsWith('istio_requests_total') || /^\S*circuit_breaker_(state|trips|short_circuited)\{circuit="reviews-canary"\}/.test(l));
   for (const line of metrics) say(`  ${line}`);
 }
