@@ -84,6 +84,12 @@ function cases(peers: Peer[]): Case[] {
     filters: [wasm('header-routing', { rules: [{ name: 'canary', match: { headers: [{ name: 'x-canary', exact: 'yes' }] }, targets: [{ cluster: 'canary' }] }] })] },
     { label: 'native: route header match', routes: canaryRoutes, filters: [] },
     { label: 'telemetry', filters: [wasm('telemetry', { access_log: false })] },
+    // Closed: each request is admitted and its success recorded. Open: the warm-up's first 200
+    // counts as a failure and opens the circuit for an hour; every request then gets the fallback.
+    { label: 'circuit-breaker (closed)', filters: [wasm('circuit-breaker', { trip: { consecutive_failures: 5 } })] },
+    { label: 'circuit-breaker (open: fallback reply)', blocked: true, baseline: ENVOY_403, filters: [wasm('circuit-breaker', {
+      trip: { consecutive_failures: 1 }, open: { duration: '1h' }, failures: { statuses: [200] },
+      fallback: { local_response: { status: 403, body: 'circuit open\n' } } })] },
     ...peerCases(peers),
   ];
 }
@@ -144,7 +150,7 @@ if (missing) {
   console.error(`bench:envoy cannot run: ${missing}`);
   process.exit(1);
 }
-const { failed } = await buildKitFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'telemetry'], { debug: false });
+const { failed } = await buildKitFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'circuit-breaker', 'telemetry'], { debug: false });
 if (failed.length > 0) throw failed[0].error;
 const peers = await buildPeerModules();
 const upstreamPort = await freePort();

@@ -101,6 +101,8 @@ function filterCases(): FilterCase[] {
     { label: 'rate-quota (1 key)', plugin: quota(), request: { path: '/bench', headers: { 'x-user': 'alice' } } },
     { label: 'access-control (10 rules)', plugin: rules(10), request: { path: '/resource/9', headers: { 'x-tenant': 'a' } } },
     { label: 'header-routing (20th rule)', plugin: routing(), request: { path: '/bench', headers: { 'x-tenant': 'tenant-19', 'x-user': 'u1' } } },
+    { label: 'circuit-breaker (closed)', plugin: breaker(false), request: { path: '/bench', headers: { 'x-api': 'search' } } },
+    { label: 'circuit-breaker (open: fallback reply)', plugin: breaker(true), request: { path: '/bench', headers: { 'x-api': 'search' } } },
     { label: 'telemetry (all labels)', plugin: { module: join(DIST_DIR, 'telemetry.wasm'), rootId: 'telemetry',
       configuration: { custom_labels: { tenant: { header: 'x-tenant' } }, access_log: { level: 'info', headers: ['x-tenant'] } } },
     request: { path: '/bench', headers: { 'x-tenant': 'acme', 'x-envoy-peer-metadata': peer } } },
@@ -115,6 +117,22 @@ function quota(): FilterCase['plugin'] {
       max_keys: 65536,
       dimensions: { user: { header: 'x-user' }, method: { method: true }, api: { path: { prefix: '/bench' }, value: 'bench' } },
       quotas: [{ name: 'q', dimensions: ['user', 'method', 'api'], max_amount: 1_000_000_000, valid_duration: '1s' }],
+    },
+  };
+}
+
+/**
+ * circuit-breaker keyed by a header. Closed: every request is admitted and its success recorded
+ * (a read, then a CAS write). Open: the first request's 200 counts as a failure, which opens the
+ * circuit for an hour, so every later request is answered with the fallback.
+ */
+function breaker(open: boolean): FilterCase['plugin'] {
+  return {
+    module: join(DIST_DIR, 'circuit-breaker.wasm'), rootId: 'circuit-breaker',
+    configuration: {
+      key: { source: 'header', header: 'x-api' }, trip: { consecutive_failures: 1 }, open: { duration: '1h' },
+      ...(open ? { failures: { statuses: [200] } } : {}),
+      fallback: { local_response: { status: 200, body: '{"degraded":true}' } },
     },
   };
 }
@@ -191,7 +209,7 @@ async function benchScaling(): Promise<void> {
 }
 
 console.log(`Building modules (host-sim: ${RUNS} runs x ${REQUESTS} requests each, median reported) ...`);
-const { failed } = await buildFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'telemetry'], { debug: false });
+const { failed } = await buildFilters(['add-header', 'rate-quota', 'access-control', 'header-routing', 'circuit-breaker', 'telemetry'], { debug: false });
 if (failed.length > 0) throw failed[0].error;
 const sdk = await benchSdk();
 const hostSim = await benchHostSim();

@@ -16,10 +16,14 @@ const deployment: FilterDeployment = {
     const { cluster } = fallback(configuration);
     return typeof cluster === 'string' ? [{ name: cluster, port: 8080 }] : [];
   },
+  // The header naming a cluster (the fallback's, or the one the key is read from) must come from
+  // a filter, never from a client: a client that could send it would charge its failures to
+  // another cluster's circuit, or pick its own cluster.
   clusterHeader(configuration) {
     const f = fallback(configuration);
-    if (typeof f.cluster !== 'string') return undefined;
-    return typeof f.cluster_header === 'string' ? f.cluster_header : 'x-route-cluster';
+    if (typeof f.cluster === 'string') return typeof f.cluster_header === 'string' ? f.cluster_header : 'x-route-cluster';
+    const key = configuration.key as { source?: unknown; header?: unknown } | undefined;
+    return (key?.source ?? 'cluster') === 'cluster' && typeof key?.header === 'string' ? key.header : undefined;
   },
   statsTags: () => statsTagsFor(['circuit']),
 };
