@@ -2,6 +2,7 @@ import { proxy_get_shared_data, proxy_set_shared_data } from "./internal/imports
 import { OUT_PTR, OUT_SIZE, OUT_WORD, resetReturned, takeReturnedBytes } from "./internal/memory";
 import { encode1, aPtr, aLen } from "./internal/utf8";
 import { WasmResultValues } from "./enums";
+import { getPropertyString } from "./properties";
 
 // Shared data is one key-value store per vm_id that every worker VM of a plugin sees.
 // Each value carries a CAS number; writing with the CAS last read succeeds only if nobody
@@ -27,4 +28,13 @@ export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): Wa
   const encodedKey = String.UTF8.encode(key);
   return <WasmResultValues>proxy_set_shared_data(changetype<usize>(encodedKey), encodedKey.byteLength,
     changetype<usize>(value), value.byteLength, cas);
+}
+
+/**
+ * Where a plugin keeps its shared data: "<filter>|<root id>|". Plugins of one vm_id share one
+ * store, so two plugins of the same filter under different root ids keep apart.
+ */
+export function sharedKeyPrefix(filter: string): string {
+  const rootId = getPropertyString(["plugin_root_id"]);
+  return filter + "|" + (rootId === null ? "" : rootId) + "|";
 }

@@ -6,7 +6,7 @@ export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, Gauge, HeaderPair, LogLevelValues, RootContext, SharedSlotTable,
   WasmResultValues, clear_route_cache, get_current_time_nanoseconds, getPropertyInt64, getPropertyString, log,
-  registerRootContext, send_local_response, sharedSecret, stream_context, urlPathOf, formatDuration,
+  registerRootContext, send_local_response, sharedSecret, stream_context, urlPathOf, formatDuration, sharedKeyPrefix,
 } from "../../assembly";
 import { Admission, Circuit, STATE_NAMES, State, admit, openDuration, record } from "./circuit";
 import { CircuitConfig, FallbackKind, KeySource, parseConfig } from "./config";
@@ -71,8 +71,7 @@ class BreakerRoot extends RootContext {
       return false;
     }
     const config = parsed.config!;
-    const rootId = getPropertyString(["plugin_root_id"]);
-    const prefix = "circuit-breaker|" + (rootId === null ? "" : rootId) + "|";
+    const prefix = sharedKeyPrefix("circuit-breaker");
     const table = circuitTable(prefix, config, sharedSecret(prefix + "secret"));
     table.ensureCreated();
     this.untracked = new Counter("circuit_breaker.untracked");

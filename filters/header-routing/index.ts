@@ -8,7 +8,7 @@ import {
   WasmResultValues, addressWithoutPort, clear_route_cache, continue_request, cookieValue, fnv1a, get_current_time_nanoseconds, getPropertyString,
   getSharedData, setSharedData,
   queryParameter, urlPathOf,
-  log, registerRootContext, send_local_response, stream_context,
+  log, registerRootContext, send_local_response, stream_context, sharedKeyPrefix,
 } from "../../assembly";
 import { Rule, RoutingConfig, Target, parseConfig } from "./config";
 
@@ -36,8 +36,7 @@ class RoutingRoot extends RootContext {
       return false;
     }
     this.config = parsed.config!;
-    const rootId = getPropertyString(["plugin_root_id"]);
-    this.activeKey = "header-routing|" + (rootId === null ? "" : rootId) + "|active_faults";
+    this.activeKey = sharedKeyPrefix("header-routing") + "active_faults";
     return true;
   }
 

@@ -3,8 +3,8 @@
 export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, GrpcCallHandler, GrpcStatusValues, HeaderPair, LogLevelValues, PeerMetadataCounters,
-  RootContext, SharedSlotTable, WasmResultValues, continue_request, get_current_time_nanoseconds, getPropertyString, log, logEnabled,
-  registerRootContext, send_local_response, sharedSecret, stream_context,
+  RootContext, SharedSlotTable, WasmResultValues, continue_request, get_current_time_nanoseconds, log, logEnabled,
+  registerRootContext, send_local_response, sharedSecret, stream_context, sharedKeyPrefix,
 } from "../../assembly";
 import { Quota, RateQuotaConfig, parseConfig } from "./config";
 import { DimensionValues } from "./dimensions";
@@ -44,8 +44,7 @@ class RateQuotaRoot extends RootContext {
       return false;
     }
     const config = parsed.config!;
-    const rootId = getPropertyString(["plugin_root_id"]);
-    const prefix = "rate-quota|" + (rootId === null ? "" : rootId) + "|";
+    const prefix = sharedKeyPrefix("rate-quota");
     const secret = sharedSecret(prefix + "secret");
     const tables = new Array<SharedSlotTable<BucketState>>();
     const metrics = new Array<QuotaMetrics>();

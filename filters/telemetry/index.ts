@@ -5,7 +5,7 @@
 export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, HeaderMapTypeValues, Histogram, JsonValue, LogLevelValues, PeerMetadataCounters, RootContext,
-  getHeader, getPropertyInt64, getPropertyString, log, logEnabled, readPeerMetadata, registerRootContext, stream_context,
+  getHeader, getPropertyInt64, getPropertyString, log, logEnabled, readPeerMetadata, registerRootContext, stream_context, sharedKeyPrefix,
 } from "../../assembly";
 import { SeriesLimit } from "./series";
 import { TelemetryConfig, parseConfig } from "./config";
@@ -112,8 +112,7 @@ class TelemetryRoot extends RootContext {
     this.config = parsed.config!;
     this.local = Workload.local();
     this.overflowed = new Counter("telemetry.series_overflow");
-    const rootId = getPropertyString(["plugin_root_id"]);
-    this.series = new SeriesLimit("telemetry|" + (rootId === null ? "" : rootId) + "|", this.config.maxSeries);
+    this.series = new SeriesLimit(sharedKeyPrefix("telemetry"), this.config.maxSeries);
     return true;
   }
 
