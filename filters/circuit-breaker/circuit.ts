@@ -54,20 +54,24 @@ export function admit(c: Circuit, config: CircuitConfig, now: i64): Admission {
   return Admission.Probe;
 }
 
-/** Records how an admitted request ended. */
-export function record(c: Circuit, config: CircuitConfig, admission: Admission, failed: bool, now: i64): void {
+/** How an admitted request ended, as far as the upstream's health goes. */
+export const enum Outcome { Success, Failure, Unknown }
+
+/** Records how an admitted request ended (Unknown: the client went away; only its probe place is given back). */
+export function record(c: Circuit, config: CircuitConfig, admission: Admission, outcome: Outcome, now: i64): void {
   c.lastSeen = now;
+  const failed = outcome == Outcome.Failure;
   if (admission == Admission.Probe) {
     if (c.probesInFlight > 0) c.probesInFlight--;
     // A probe that outlived its half-open period (the circuit re-opened or closed meanwhile) says nothing new.
-    if (c.state != State.HalfOpen) return;
+    if (c.state != State.HalfOpen || outcome == Outcome.Unknown) return;
     if (failed) { open(c, config, now); return; }
     c.probeSuccesses++;
     if (c.probeSuccesses >= config.successesToClose) close(c, now, config);
     return;
   }
   // Requests admitted before the circuit opened do not move it further.
-  if (c.state != State.Closed) return;
+  if (c.state != State.Closed || outcome == Outcome.Unknown) return;
   slide(c, config, now);
   const at = <i32>(c.newestBucket % BUCKETS);
   c.requests[at]++;

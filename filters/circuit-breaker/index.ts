@@ -8,7 +8,7 @@ import {
   WasmResultValues, clear_route_cache, get_current_time_nanoseconds, getPropertyInt64, getPropertyString, log,
   registerRootContext, send_local_response, sharedSecret, stream_context, urlPathOf, formatDuration, sharedKeyPrefix,
 } from "../../assembly";
-import { Admission, Circuit, STATE_NAMES, State, admit, openDuration, record } from "./circuit";
+import { Admission, Circuit, Outcome, STATE_NAMES, State, admit, openDuration, record } from "./circuit";
 import { CircuitConfig, FallbackKind, KeySource, parseConfig } from "./config";
 import { circuitTable } from "./store";
 
@@ -121,13 +121,13 @@ class BreakerRoot extends RootContext {
   }
 
   /** Records how an admitted request to `key` ended, moving its circuit if that trips or closes it. */
-  report(key: string, admission: Admission, failed: bool, now: i64): void {
+  report(key: string, admission: Admission, outcome: Outcome, now: i64): void {
     const digest = this.digestOf(key);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const slot = this.table!.find(digest, now);
       if (slot === null) return;
       const before = slot.state.state;
-      record(slot.state, this.config, admission, failed, now);
+      record(slot.state, this.config, admission, outcome, now);
       if (this.table!.write(slot) == WasmResultValues.Ok) {
         this.transition(key, before, slot.state);
         return;
@@ -229,8 +229,10 @@ class Breaker extends Context {
     if (key === null || this.admission == Admission.ShortCircuit) return;
     const flags = getPropertyInt64(["response", "flags"], 0);
     const code = getPropertyInt64(["response", "code"], 0);
-    if ((flags & DOWNSTREAM_TERMINATED) != 0 && code == 0) return;
-    this.breaker.report(key, this.admission, this.failed(code, flags), <i64>get_current_time_nanoseconds());
+    // A client that went away before an answer says nothing about the upstream (a probe's place is still given back).
+    const outcome = (flags & DOWNSTREAM_TERMINATED) != 0 && code == 0 ? Outcome.Unknown : this.failed(code, flags) ? Outcome.Failure : Outcome.Success;
+    if (outcome == Outcome.Unknown && this.admission != Admission.Probe) return;
+    this.breaker.report(key, this.admission, outcome, <i64>get_current_time_nanoseconds());
   }
 
   /** Whether the request's outcome counts against the upstream, as the configuration defines failure. */

@@ -311,7 +311,6 @@ export class HttpStream extends FilterWalk implements FilterChain {
         this.respondFromHost(503, `upstream_reset_before_response_started{${outcome.reason.replace(' ', '_')}}`, resetText(outcome.reason, this.retries!.retried > 0), flag | exhausted);
         return;
       }
-        return;
       case 'connect-failure':
         this.respondFromHost(503, connectFailure(outcome.error), resetText('remote connection failure', this.retries!.retried > 0), RESPONSE_FLAG.UpstreamConnectionFailure | exhausted);
         return;
@@ -321,9 +320,10 @@ export class HttpStream extends FilterWalk implements FilterChain {
   }
 
   /**
-   * How long the router waits for the upstream: the route's timeout (15 s unless it sets one), unless the request reaching
-   * the router carries x-envoy-upstream-rq-timeout-ms (a filter may set it; Envoy strips a
-   * client's at the edge), which the router takes in its place and removes before forwarding.
+   * How long the router waits for the upstream: the route's timeout (15 s unless it sets one),
+   * unless the request reaching the router carries x-envoy-upstream-rq-timeout-ms (a filter may
+   * set it; Envoy strips a client's at the edge), which the router takes in its place and
+   * removes before forwarding.
    */
   private upstreamTimeoutMs(): number {
     const routeTimeout = this.routeDecision?.route?.timeoutMs ?? this.host.routeTimeoutMs;
@@ -404,7 +404,16 @@ export class HttpStream extends FilterWalk implements FilterChain {
     if (this.finished) return;
     this.resetReason = reason;
     this.responseCodeDetails = reason;
+    this.abandonAttempt();
+    if (this.routeTimer !== undefined) this.host.clock.cancel(this.routeTimer as never);
     this.complete();
+  }
+
+  /** The client closes its connection before the response is complete (Envoy logs flag DC, code 0). */
+  disconnect(): void {
+    if (this.finished) return;
+    this.responseFlags |= RESPONSE_FLAG.DownstreamConnectionTermination;
+    this.reset('downstream_remote_disconnect');
   }
 
   // ---- completion --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ const decoder = new TextDecoder();
 /** Envoy's response flag bits for the replies host-sim makes itself. */
 export const RESPONSE_FLAG = {
   UpstreamRequestTimeout: 1 << 2, UpstreamRemoteReset: 1 << 4, UpstreamConnectionFailure: 1 << 5, UpstreamConnectionTermination: 1 << 6,
-  NoRouteFound: 1 << 8, UpstreamRetryLimitExceeded: 1 << 15, StreamIdleTimeout: 1 << 16, NoClusterFound: 1 << 24,
+  NoRouteFound: 1 << 8, DownstreamConnectionTermination: 1 << 14, UpstreamRetryLimitExceeded: 1 << 15, StreamIdleTimeout: 1 << 16, NoClusterFound: 1 << 24,
 } as const;
 
 /** The body Envoy answers with when the upstream reset or could not be reached (after retries or not). */

@@ -55,4 +55,22 @@ describe('circuit-breaker: attack review', () => {
     // The held probe is taken as lost: a new probe goes through (and fails, re-opening the circuit).
     expect((await host.wait(r)).headers).toContainEqual(['x-circuit-state', 'half-open']);
   });
+
+  it('gives a probe\'s place back when its client goes away, without counting it either way', async () => {
+    let hang = false;
+    const host = breaker({ trip: { consecutive_failures: 1 }, open: { duration: '5s' }, half_open: { successes_to_close: 1 } },
+      () => (hang ? new Promise<UpstreamResponse>(() => {}) : { status: 503 }));
+    await host.request();
+    await host.advance(5_000);
+    hang = true;
+    const abandoned = host.startRequest();
+    await host.idle();
+    abandoned.disconnect();
+    expect((await host.wait(abandoned)).resetReason).toBe('downstream_remote_disconnect');
+    hang = false;
+    // At once (no open period later), the next request is a probe: the circuit is still half-open.
+    const r = await host.request();
+    expect(r.headers).toContainEqual(['x-circuit-state', 'half-open']);
+    expect(host.metrics.value('circuit_breaker.circuit=.=reviews;.;trips')).toBe(2);
+  });
 });
