@@ -15,6 +15,7 @@ import { register as pull } from './commands/pull.js';
 import { register as statsTags } from './commands/stats-tags.js';
 import { register as serviceConfig } from './commands/service-config.js';
 import { register as demo } from './commands/demo.js';
+import { register as playground } from './commands/playground.js';
 import { register as init } from './commands/init.js';
 import { BuildError, UsageError, WorkFailed } from './errors.js';
 import { ROOT } from './paths.js';
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run wfk --help for usage)')
     // Inherited by every command: options a command cannot run without say so.
     .configureHelp({ optionDescription: (option) => `${new Help().optionDescription(option)}${option.mandatory ? ' (required)' : ''}` });
-  for (const register of [init, build, check, run, fuzz, inspect, envoyConfig, push, pull, statsTags, serviceConfig, demo]) register(program);
+  for (const register of [init, build, check, run, fuzz, inspect, envoyConfig, push, pull, statsTags, serviceConfig, demo, playground]) register(program);
 
   try {
     await program.parseAsync(argv);

@@ -7,7 +7,8 @@ import type { Timer, VirtualClock } from './clock.js';
 import type { GrpcCallRequest, HttpCallRequest } from './host-functions/index.js';
 import { headerList } from './pairs.js';
 import type { UpstreamRequest, UpstreamResponse } from './stream/types.js';
-import { GrpcClients, httpToServer, type ClusterSpec, type GrpcReply, type GrpcStreamCall } from './upstreams.js';
+import type { RealServers } from './platform.js';
+import type { ClusterSpec, GrpcReply, GrpcStreamCall } from './upstreams.js';
 import type { WasmVm } from './vm.js';
 
 export interface CalloutRecord {
@@ -42,18 +43,17 @@ export class Callouts {
   readonly records: CalloutRecord[] = [];
   private readonly byToken = new Map<string, PendingCallout>();
   private readonly tokens = new WeakMap<WasmVm, { http: number; grpc: number; stream: number }>();
-  private readonly grpcClients = new GrpcClients();
-
   constructor(
     private readonly clock: VirtualClock,
     private readonly clusters: Map<string, ClusterSpec>,
+    /** Clients for clusters given as a server's URL. */
+    private readonly servers: RealServers,
     /** Tracks work in flight (see Host.track); the returned function forgets it. */
     private readonly track: (work: Promise<unknown>, kind?: 'network' | 'handler') => () => void,
   ) {}
 
-  /** Closes gRPC clients and stops the callouts' timers. */
+  /** Stops the callouts' timers (the host closes the servers' clients). */
   close(): void {
-    this.grpcClients.close();
     for (const c of this.byToken.values()) this.clock.cancel(c.timer);
   }
 
@@ -91,7 +91,7 @@ export class Callouts {
     if (request.timeoutMs > 0) headers.push(['x-envoy-expected-rq-timeout-ms', String(request.timeoutMs)]);
     if (request.body.length > 0 && !has('content-length')) headers.push(['content-length', String(request.body.length)]);
     const upstreamRequest: UpstreamRequest = { cluster: request.cluster, headers, body: request.body, trailers: request.trailers };
-    const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : httpToServer(cluster.url!, upstreamRequest)))()
+    const work = (async () => (cluster.http ? cluster.http(upstreamRequest) : this.servers.http(cluster.url!, upstreamRequest)))()
       .then((response) => this.settleHttp(pending, response, String(response.status)),
         (error) => this.settleHttp(pending, undefined, `failed: ${(error as Error).message}`));
     pending.forget = this.track(work, cluster.http ? 'handler' : 'network');
@@ -151,7 +151,7 @@ export class Callouts {
     if (cluster.grpc) {
       reply = (async () => cluster.grpc!(grpcRequest))();
     } else {
-      const call = this.grpcClients.unary(cluster.url!, grpcRequest, request.timeoutMs);
+      const call = this.servers.grpcUnary(cluster.url!, grpcRequest, request.timeoutMs);
       pending.cancel = call.cancel;
       reply = call.reply;
     }
@@ -205,7 +205,7 @@ export class Callouts {
     const pending: PendingCallout = { record, vm, contextId, settled: false };
     this.byToken.set(this.key(vm, token), pending);
     if (cluster.url) {
-      const stream = this.grpcClients.stream(cluster.url, request.service, request.method, request.metadata, {
+      const stream = this.servers.grpcStream(cluster.url, request.service, request.method, request.metadata, {
         metadata: (md) => this.deliverGrpc(pending, 'proxy_on_grpc_receive_initial_metadata', { kind: 'grpc', headers: md }, md.length),
         message: (bytes) => this.deliverGrpc(pending, 'proxy_on_grpc_receive', { kind: 'grpc', body: bytes }, bytes.length),
         end: (status, message, trailers) => this.settleGrpc(pending, { status, message, trailingMetadata: trailers }, String(status)),

@@ -1,8 +1,8 @@
 // The contract with Envoy: what its Proxy-Wasm host (proxy-wasm-cpp-host) provides and
 // requires, read from contract/proxy-wasm-host.json. host-sim links modules against it and
 // the module check verifies modules against it, so both agree with Envoy by construction.
-import { readFileSync } from 'node:fs';
 import type { FuncType, ValType } from './wasm/binary.js';
+import contract from './contract/proxy-wasm-host.json' with { type: 'json' };
 
 export type AbiVersion = '0.1.0' | '0.2.0' | '0.2.1';
 export const ABI_VERSIONS: AbiVersion[] = ['0.1.0', '0.2.0', '0.2.1'];
@@ -30,7 +30,7 @@ interface RawImport {
 }
 interface RawExport { name: string; params: string[] | null; results: string[] | null; abi: string[]; envoy_specific?: boolean }
 
-const raw = JSON.parse(readFileSync(new URL('./contract/proxy-wasm-host.json', import.meta.url), 'utf8')) as {
+const raw = contract as unknown as {
   imports: RawImport[]; exports_called: RawExport[]; abi_versions: { version: AbiVersion; marker_export: string }[];
   limits: { max_memory_bytes: number };
 };

@@ -18,7 +18,8 @@ import { SharedData, SharedQueues } from './shared-state.js';
 import { HttpStream } from './stream/http-stream.js';
 import type { TlsInfo, StreamHost, StreamResult, UpstreamRequest, UpstreamResponse } from './stream/types.js';
 import { Ticks } from './ticks.js';
-import { httpToServer, normalizeCluster, type ClusterInput, type ClusterSpec } from './upstreams.js';
+import { normalizeCluster, type ClusterInput, type ClusterSpec } from './upstreams.js';
+import { connectServers, platform, type RealServers } from './platform.js';
 import type { WasmVm } from './vm.js';
 import { Watchdog } from './watchdog.js';
 
@@ -147,6 +148,8 @@ export class Host implements StreamHost, PluginHost {
    */
   private readonly pending = new Map<Promise<unknown>, 'network' | 'handler'>();
   private readonly calloutService: Callouts;
+  /** Clients for clusters given as a server's URL. */
+  private readonly servers: RealServers;
   private readonly ticks: Ticks;
   readonly random: () => number;
   private readonly statsTags: StatsTag[];
@@ -174,7 +177,8 @@ export class Host implements StreamHost, PluginHost {
     const first = Object.keys(clusters)[0];
     this.router = new Router(options.routes ?? [{ name: 'default', match: { prefix: '/' }, cluster: first }],
       () => new Set(this.clusters.keys()), this.random);
-    this.calloutService = new Callouts(this.clock, this.clusters, (work, kind) => this.track(work, kind));
+    this.servers = connectServers();
+    this.calloutService = new Callouts(this.clock, this.clusters, this.servers, (work, kind) => this.track(work, kind));
     this.ticks = new Ticks(this.clock);
     this.services = this.composeServices();
   }
@@ -301,7 +305,7 @@ export class Host implements StreamHost, PluginHost {
   /** Resolves when nothing in flight can still move a stream without the clock advancing. */
   async idle(): Promise<void> {
     for (;;) {
-      await new Promise((r) => setImmediate(r));
+      await platform().nextTurn();
       if (this.pending.size === 0) return;
       const network = [...this.pending].filter(([, kind]) => kind === 'network').map(([p]) => p);
       const handlers = [...this.pending].filter(([, kind]) => kind === 'handler').map(([p]) => p);
@@ -310,14 +314,14 @@ export class Host implements StreamHost, PluginHost {
         // Real servers live in real time: while one is awaited, virtual time passes with it,
         // so a timeout shorter than its answer fires, as it would in Envoy.
         const started = Date.now();
-        let step: NodeJS.Timeout | undefined;
+        let step: ReturnType<typeof setTimeout> | undefined;
         const tick = new Promise<void>((r) => { step = setTimeout(r, REAL_TIME_STEP_MS); });
         await Promise.race([Promise.allSettled(network), anyHandler, tick]);
         clearTimeout(step);
         this.watchdog.run(() => 'timers', () => this.clock.advance(Date.now() - started));
         continue;
       }
-      let timer: NodeJS.Timeout | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const quiet = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), HANDLER_QUIET_MS); });
       const progressed = await Promise.race([anyHandler, quiet]);
       clearTimeout(timer);
@@ -344,6 +348,7 @@ export class Host implements StreamHost, PluginHost {
   /** Closes gRPC clients and stops timers. */
   close(): void {
     this.calloutService.close();
+    this.servers.close();
     this.ticks.close();
   }
 
@@ -366,7 +371,7 @@ export class Host implements StreamHost, PluginHost {
     // A handler that answers at once is used at once: most test streams then finish
     // synchronously, which keeps host-sim fast.
     if (cluster?.http) return { response: cluster.http(request), kind: 'handler' };
-    if (cluster?.url) return { response: httpToServer(cluster.url, request), kind: 'network' };
+    if (cluster?.url) return { response: this.servers.http(cluster.url, request), kind: 'network' };
     return { response: { status: 503, body: `no healthy upstream in cluster ${request.cluster}` }, kind: 'handler' };
   }
 

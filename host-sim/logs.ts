@@ -14,7 +14,7 @@ export class LogSink {
   readonly entries: LogEntry[] = [];
   /** The level the host reports through proxy_get_log_level: lower levels are dropped. */
   level: LogLevelName = 'trace';
-  /** Also print to stderr (useful while writing a test). */
+  /** Also print to the console's error stream (useful while writing a test). */
   echo = false;
   /** The most entries kept; older ones are dropped first, so long runs stay bounded. */
   maxEntries = 100_000;
@@ -25,7 +25,7 @@ export class LogSink {
     if (LOG_LEVEL_NAMES.indexOf(entry.level) < this.levelNumber()) return;
     this.entries.push(entry);
     if (this.entries.length > this.maxEntries) this.entries.splice(0, this.entries.length - this.maxEntries);
-    if (this.echo) process.stderr.write(`[${entry.level}] wasm log ${entry.plugin}: ${entry.message}\n`);
+    if (this.echo) console.error(`[${entry.level}] wasm log ${entry.plugin}: ${entry.message}`);
   }
 
   /** Messages at `level` (and optionally from `plugin`). */

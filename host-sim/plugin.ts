@@ -1,8 +1,6 @@
 // A plugin as Envoy loads it: the load rules (load-rules.ts) check the module, the base VM starts it, a canary VM validates
 // the configuration (vm_start, configure), then each worker gets its own VM that does the same
 // before it serves streams. Any failure rejects the plugin with a message naming it.
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { AbiVersion } from './contract.js';
 import { linkImports, LinkError, type HostServices } from './host-functions/index.js';
 import type { ModuleInfo } from './wasm/binary.js';
@@ -13,6 +11,10 @@ import type { LogSink } from './logs.js';
 import { SourceMapLocator, type TrapLocator } from './source-map.js';
 import { WasmVm, type VmOwner } from './vm.js';
 import type { Watchdog } from './watchdog.js';
+import { platform } from './platform.js';
+
+/** A module file's name without its folder and .wasm: "dist/add-header.wasm" is "add-header". */
+const moduleName = (path: string) => path.replace(/^.*[\\/]/, '').replace(/\.wasm$/, '');
 
 export interface PluginSpec {
   /** A path to a .wasm file, or the module's bytes. */
@@ -86,7 +88,7 @@ export class Plugin implements VmOwner {
   ) {
     this.rootId = spec.rootId ?? '';
     this.vmId = spec.vmId ?? '';
-    this.name = spec.name ?? (spec.rootId || (typeof spec.module === 'string' ? basename(spec.module, '.wasm') : 'plugin'));
+    this.name = spec.name ?? (spec.rootId || (typeof spec.module === 'string' ? moduleName(spec.module) : 'plugin'));
     this.configuration = toBytes(spec.configuration);
     this.vmConfiguration = toBytes(spec.vmConfiguration);
     this.failOpen = spec.failOpen ?? false;
@@ -98,12 +100,12 @@ export class Plugin implements VmOwner {
 
   /** Loads, checks and starts the plugin in `workers` VMs; throws PluginLoadError. */
   static load(host: PluginHost, spec: PluginSpec, workers: number, environment: Record<string, string> = {}): Plugin {
-    const label = spec.name ?? spec.rootId ?? (typeof spec.module === 'string' ? basename(spec.module, '.wasm') : 'plugin');
+    const label = spec.name ?? spec.rootId ?? (typeof spec.module === 'string' ? moduleName(spec.module) : 'plugin');
     let bytes: Uint8Array;
     let locator: SourceMapLocator | undefined;
     if (typeof spec.module === 'string') {
       try {
-        bytes = readFileSync(spec.module);
+        bytes = platform().readFile(spec.module);
       } catch (e) {
         throw new PluginLoadError(label, `cannot read the module ${spec.module}: ${(e as Error).message}`);
       }

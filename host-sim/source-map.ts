@@ -1,5 +1,5 @@
 // Names the AssemblyScript source line of a trap in a debug build, from its source map.
-import { existsSync, readFileSync } from 'node:fs';
+import { platform } from './platform.js';
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -50,10 +50,10 @@ export class SourceMapLocator implements TrapLocator {
 
   /** A locator for `wasmPath` if a `.map` file sits beside it. */
   static forModule(wasmPath: string): SourceMapLocator | undefined {
-    const mapPath = `${wasmPath}.map`;
-    if (!existsSync(mapPath)) return undefined;
+    const map = platform().readFileIfExists(`${wasmPath}.map`);
+    if (!map) return undefined;
     try {
-      return new SourceMapLocator(JSON.parse(readFileSync(mapPath, 'utf8')));
+      return new SourceMapLocator(JSON.parse(new TextDecoder().decode(map)));
     } catch {
       return undefined;
     }

@@ -7,21 +7,13 @@
 // Two guards stop a call. Modules get a work budget compiled in (wasm/budget.ts): one unit per
 // function entry and loop iteration, as many units as the limit has nanoseconds, refilled on
 // each call, while host calls check the clock; this costs almost nothing per call. A module the
-// rewrite cannot handle runs under Node's vm timeout instead, which V8 interrupts reliably but
-// which starts a timer thread per guarded burst of calls (~90 µs).
-import { setFlagsFromString } from 'node:v8';
-import vm from 'node:vm';
-import { MAX_MEMORY_BYTES } from './contract.js';
+// rewrite cannot handle runs under the runtime's interrupt instead (platform.ts: Node's vm
+// timeout), or, where there is none (a page), without a limit.
+import { platform } from './platform.js';
 import { BUDGET_EXPORT, withBudget } from './wasm/budget.js';
-
-// Process-wide, as in Envoy: memory.grow past 1 GiB returns -1.
-setFlagsFromString(`--wasm-max-mem-pages=${MAX_MEMORY_BYTES / 65536}`);
 
 /** A module call stopped by the time limit. */
 export class ModuleTimeoutError extends Error {}
-
-const runner = new vm.Script('result = work()');
-const context = vm.createContext({ work: undefined as (() => unknown) | undefined, result: undefined as unknown });
 
 /** True while a guarded run is in progress (calls into modules are synchronous, so one at a time). */
 let active = false;
@@ -87,25 +79,22 @@ export class Watchdog {
     if (active || this.limitMs <= 0) return work();
     active = true;
     try {
-      if (!this.timerNeeded) {
+      const interruptible = platform().interruptible;
+      if (!this.timerNeeded || !interruptible) {
         this.deadline = performance.now() + this.limitMs;
         return work();
       }
-      context.work = work;
       try {
-        runner.runInContext(context, { timeout: this.limitMs });
+        return interruptible.run(work, this.limitMs);
       } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') this.stop(what());
+        if (interruptible.isTimeout(e)) this.stop(what());
         throw e;
       }
-      return context.result as T;
     } finally {
       active = false;
       this.current = '';
       this.currentCallback = '';
       this.currentVm = undefined;
-      context.work = undefined;
-      context.result = undefined;
     }
   }
 

@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import { WasiErrno } from '../abi.js';
+import { concatBytes } from '../bytes.js';
 import type { WasmVm } from '../vm.js';
 import type { HostServices } from './host-services.js';
 
@@ -20,7 +20,7 @@ export function wasiFunctions(vm: WasmVm, services: HostServices, environment: R
         parts.push(vm.copyBytes(ptr, len));
         total += len;
       }
-      let text = Buffer.concat(parts).toString('utf8');
+      let text = new TextDecoder().decode(concatBytes(...parts));
       if (text.endsWith('\n')) text = text.slice(0, -1);
       vm.log(fd === 1 ? 'info' : 'error', text);
       vm.setU32(nwrittenPtr, total);
@@ -64,7 +64,7 @@ export function wasiFunctions(vm: WasmVm, services: HostServices, environment: R
     },
     random_get(bufPtr: number, bufLen: number): number {
       if (bufLen > RANDOM_GET_MAX) return WasiErrno.INVAL;
-      if (bufLen > 0) randomFillSync(vm.bytes(bufPtr, bufLen));
+      if (bufLen > 0) globalThis.crypto.getRandomValues(vm.bytes(bufPtr, bufLen));
       return WasiErrno.SUCCESS;
     },
     proc_exit(code: number): void {

@@ -17,8 +17,11 @@ const textBytes = new TextEncoder();
 
 const REMOTE_RESET: AttemptOutcome = { kind: 'reset', reason: 'remote reset' };
 
+/** No attempt is in flight: nothing to abandon (one function for every stream, not one each). */
+const NOTHING_IN_FLIGHT = () => {};
+
 /** A real server that accepted the connection and closed it before answering. */
-const terminated = (error: Error) => (error as NodeJS.ErrnoException).code === 'ECONNRESET';
+const terminated = (error: Error) => (error as Error & { code?: string }).code === 'ECONNRESET';
 
 export class HttpStream extends FilterWalk implements FilterChain {
   readonly filters: FilterContext[];
@@ -288,7 +291,7 @@ export class HttpStream extends FilterWalk implements FilterChain {
   }
 
   /** Stops waiting for the attempt in flight (the route's timeout fired). */
-  private abandonAttempt: () => void = () => {};
+  private abandonAttempt: () => void = NOTHING_IN_FLIGHT;
 
   private onAttempt(cluster: string, outcome: AttemptOutcome): void {
     if (this.finished || this.upstreamAnswered) return;

@@ -30,6 +30,9 @@ function take(headers: HeaderList, name: string): string | undefined {
 /** x-envoy-retry-grpc-on conditions and the grpc-status each retries. */
 const GRPC_CONDITIONS: Record<string, string> = { cancelled: '1', 'deadline-exceeded': '4', 'resource-exhausted': '8', internal: '13', unavailable: '14' };
 
+const RETRY_HEADERS = new Set(['x-envoy-retry-on', 'x-envoy-retry-grpc-on', 'x-envoy-max-retries', 'x-envoy-retriable-status-codes',
+  'x-envoy-retriable-header-names', 'x-envoy-upstream-rq-per-try-timeout-ms']);
+
 const tokens = (value: string | undefined) => (value ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 
 /** A decimal count or duration as Envoy's header parsers accept it (digits only). */
@@ -54,6 +57,8 @@ export class RetryPolicy {
 
   /** Reads the retry headers off the request reaching the router, removing them as Envoy does. */
   static fromHeaders(headers: HeaderList): RetryPolicy {
+    // Most requests carry none: one pass decides, and they share a policy that never retries.
+    if (!headers.some(([k]) => RETRY_HEADERS.has(k))) return NEVER;
     const on = new Set(tokens(take(headers, 'x-envoy-retry-on')));
     const grpcOn = new Set(tokens(take(headers, 'x-envoy-retry-grpc-on')).map((t) => GRPC_CONDITIONS[t]).filter(Boolean));
     const retries = count(take(headers, 'x-envoy-max-retries')) ?? DEFAULT_RETRIES;
@@ -87,7 +92,7 @@ export class RetryPolicy {
 
   /** Decides on another attempt; returns its back-off in ms, or undefined to give this outcome to the client. */
   retryAfter(outcome: AttemptOutcome, random: () => number): number | undefined {
-    if (!this.covers(outcome)) return undefined;
+    if ((this.on.size === 0 && this.grpcOn.size === 0) || !this.covers(outcome)) return undefined;
     if (this.remaining === 0) {
       this.limitExceeded = true;
       return undefined;
@@ -99,3 +104,6 @@ export class RetryPolicy {
     return Math.floor(random() * ceiling);
   }
 }
+
+/** The policy of a request without retry headers: no condition, so it never changes. */
+const NEVER = RetryPolicy.fromHeaders([['x-envoy-max-retries', '0']]);
