@@ -62,7 +62,7 @@ const NODE = { id: 'sidecar~10.0.0.2~ratings-v1.default~default.svc.cluster.loca
   metadata: { NAME: 'ratings-v1', NAMESPACE: 'default', WORKLOAD_NAME: 'ratings-v1', LABELS: { app: 'ratings', version: 'v1' } } };
 
 /** The request header a routing filter names its cluster in; the route table honours it. */
-export const CLUSTER_HEADER = 'x-route-cluster';
+const CLUSTER_HEADER = 'x-route-cluster';
 
 function base64(bytes: Uint8Array): string {
   let text = '';

@@ -17,6 +17,22 @@ function breaker(configuration: object, answer: () => UpstreamResponse | Promise
   return host;
 }
 
+/**
+ * A circuit that opened on a 503 and, 5 s later, let a probe through to an upstream that holds it
+ * (never answers); release() makes the upstream answer 503 at once again.
+ */
+async function heldProbe() {
+  let hang = false;
+  const host = breaker({ trip: { consecutive_failures: 1 }, open: { duration: '5s' }, half_open: { successes_to_close: 1 } },
+    () => (hang ? new Promise<UpstreamResponse>(() => {}) : { status: 503 }));
+  await host.request();
+  await host.advance(5_000);
+  hang = true;
+  const probe = host.startRequest();
+  await host.idle();
+  return { host, probe, release: () => { hang = false; } };
+}
+
 describe('circuit-breaker: attack review', () => {
   it('generated configs strip the cluster header the key is read from at the edge, and route by it', async () => {
     const configuration = { key: { source: 'cluster', header: 'x-route-cluster' } };
@@ -39,17 +55,10 @@ describe('circuit-breaker: attack review', () => {
   });
 
   it('forgets a probe that never ends after an open period, so a held request cannot keep a circuit from recovering', async () => {
-    let hang = false;
-    const host = breaker({ trip: { consecutive_failures: 1 }, open: { duration: '5s' }, half_open: { successes_to_close: 1 } },
-      () => (hang ? new Promise<UpstreamResponse>(() => {}) : { status: 503 }));
-    await host.request();
-    await host.advance(5_000);
-    hang = true;
-    host.startRequest();
-    await host.idle();
+    const { host, release } = await heldProbe();
     expect((await host.request()).headers).toContainEqual(['x-circuit-state', 'open']);
     await host.advance(5_000);
-    hang = false;
+    release();
     const r = host.startRequest();
     await host.idle();
     // The held probe is taken as lost: a new probe goes through (and fails, re-opening the circuit).
@@ -57,17 +66,10 @@ describe('circuit-breaker: attack review', () => {
   });
 
   it('gives a probe\'s place back when its client goes away, without counting it either way', async () => {
-    let hang = false;
-    const host = breaker({ trip: { consecutive_failures: 1 }, open: { duration: '5s' }, half_open: { successes_to_close: 1 } },
-      () => (hang ? new Promise<UpstreamResponse>(() => {}) : { status: 503 }));
-    await host.request();
-    await host.advance(5_000);
-    hang = true;
-    const abandoned = host.startRequest();
-    await host.idle();
-    abandoned.disconnect();
-    expect((await host.wait(abandoned)).resetReason).toBe('downstream_remote_disconnect');
-    hang = false;
+    const { host, probe, release } = await heldProbe();
+    probe.disconnect();
+    expect((await host.wait(probe)).resetReason).toBe('downstream_remote_disconnect');
+    release();
     // At once (no open period later), the next request is a probe: the circuit is still half-open.
     const r = await host.request();
     expect(r.headers).toContainEqual(['x-circuit-state', 'half-open']);
