@@ -3,7 +3,7 @@
 export { Host, type HostOptions, type RequestSpec, type WaitOptions, type CalloutRecord } from './host.js';
 export { Plugin, PluginLoadError, type PluginSpec } from './plugin.js';
 export { ModuleTimeoutError } from './watchdog.js';
-export type { StreamResult, UpstreamRequest, UpstreamResponse } from './stream/types.js';
+export type { FilterTrace, StreamResult, UpstreamRequest, UpstreamResponse } from './stream/types.js';
 export type { Route, HeaderMatch, RouteDecision } from './router.js';
 export type { ClusterInput, ClusterSpec, GrpcHandler, GrpcReply, GrpcRequest, HttpHandler } from './upstreams.js';
 export type { NodeInfo } from './attributes.js';

@@ -20,7 +20,7 @@ export class ForeignFunctions {
     const stream = context?.kind === 'stream' ? context.stream : undefined;
     switch (name) {
       case 'clear_route_cache':
-        stream?.clearRouteCache();
+        stream?.clearRouteCache(true);
         return { result: WasmResult.Ok };
       case 'declare_property': {
         const fields = readProtoFields(args);

@@ -40,8 +40,14 @@ export interface StreamAccess {
   setProperty(path: string, value: Uint8Array): number;
   /** Stores an Envoy filter state object under its own key (set_envoy_filter_state). */
   setFilterState(key: string, value: Uint8Array): void;
-  clearRouteCache(): void;
+  /** Clears the route cache (`byModule`: the module asked, not as a side effect of a header write). */
+  clearRouteCache(byModule?: boolean): void;
+  /** Records a write to one of the stream's header maps, for the stream's trace of what each filter did. */
+  noteEdit(type: number, edit: HeaderEdit): void;
 }
+
+/** A write to a header map: set (replace), add or remove a name, or replace the whole map. */
+export type HeaderEdit = ['set' | 'add', string, string] | ['remove', string] | ['set all'];
 
 export interface RootContextRecord { kind: 'root'; id: number; rootId: string }
 export interface StreamContextRecord { kind: 'stream'; id: number; rootContextId: number; stream: StreamAccess }

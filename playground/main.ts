@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { burstChart } from './chart.js';
 import { PRESETS } from './presets.js';
-import { runSetup, servedBy, summarize, type Outcome, type Setup } from './session.js';
+import { decision, runSetup, servedBy, summarize, type Outcome, type Setup } from './session.js';
 import { decodeSetup, encodeSetup } from './share.js';
 
 // The kit's filters: each built module (dist/<name>.wasm) and its schema.
@@ -138,6 +138,7 @@ function showOutcome(outcome: Outcome): void {
     `<tr><td>${i + 1}</td><td>${e.sentAt}</td><td>${e.status}</td><td>${escape(servedBy(e))}</td><td>${e.durationMs}</td></tr>`).join('');
   const last = outcome.exchanges.at(-1);
   $('response').textContent = last ? [`${last.status}`, ...last.headers.map(([k, v]) => `${k}: ${v}`), '', last.body].join('\n') : '';
+  $('decisions').textContent = last ? last.filters.map(decision).join('\n') : '';
   $('upstream').textContent = last?.upstreamHeaders ? last.upstreamHeaders.map(([k, v]) => `${k}: ${v}`).join('\n') : '(nothing: it was answered before the upstream)';
   const byPlugin = new Map<string, string[]>();
   for (const l of outcome.logs) byPlugin.set(l.plugin, [...byPlugin.get(l.plugin) ?? [], `[${l.level}] ${l.message}`]);

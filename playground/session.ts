@@ -1,7 +1,7 @@
 // One playground run: a setup (filters in order with their configurations, upstream clusters, a
 // request and how many times to send it) through host-sim, and what came of it. The page and
 // the Node tests run this same code, so a preset shows in the browser what it does under Node.
-import { Host, PluginLoadError, type RequestSpec, type StatsTag, type StreamResult } from '../host-sim/browser.js';
+import { Host, PluginLoadError, type FilterTrace, type RequestSpec, type StatsTag, type StreamResult } from '../host-sim/browser.js';
 import { protoStruct } from '../host-sim/attributes.js';
 
 export interface ChainEntry {
@@ -43,6 +43,8 @@ export interface Exchange {
   answeredBy?: string;
   /** What the upstream received. */
   upstreamHeaders?: [string, string][];
+  /** What each filter did, in chain order. */
+  filters: FilterTrace[];
   /** Virtual time at which it was sent (from the first request), and how long it took (ms). */
   sentAt: number;
   durationMs: number;
@@ -103,6 +105,7 @@ function exchangeOf(r: StreamResult, sentAt: number, now: number): Exchange {
     cluster: r.upstream && !r.localReply && r.responseCodeDetails === 'via_upstream' ? r.upstream.cluster : undefined,
     answeredBy: r.localReply ? `${r.localReply.plugin} (${r.localReply.details})` : r.responseCodeDetails === 'via_upstream' ? undefined : `Envoy (${r.responseCodeDetails})`,
     upstreamHeaders: r.upstream?.headers,
+    filters: r.filters,
     sentAt,
     durationMs: now - sentAt,
   };
@@ -147,6 +150,13 @@ export async function runSetup(setup: Setup, module: (filter: string) => Uint8Ar
   } finally {
     host.close();
   }
+}
+
+/** One filter's decision on a request, in a line: what it replied or changed, or that it let it pass. */
+export function decision(f: FilterTrace): string {
+  const parts = [...(f.failed ? [`failed: ${f.failed}`] : []), ...(f.replied ? [`replied ${f.replied}`] : []), ...f.edits,
+    ...(f.clearedRouteCache ? ['cleared the route cache'] : [])];
+  return `${f.plugin}: ${parts.length ? parts.join('; ') : 'let it pass unchanged'}`;
 }
 
 /** Who served or answered an exchange, in a few words. */

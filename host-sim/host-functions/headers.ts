@@ -1,7 +1,7 @@
 import { HeaderMapType, WasmResult } from '../abi.js';
 import { bytesToText, textToBytes } from '../bytes.js';
 import { decodePairs, encodePairs } from '../pairs.js';
-import type { WasmVm } from '../vm.js';
+import type { HeaderEdit, WasmVm } from '../vm.js';
 
 type HeaderList = [string, string][];
 
@@ -32,6 +32,12 @@ function writable(vm: WasmVm, type: number): HeaderList | undefined {
   return map;
 }
 
+/** Records a write to a stream's header map in its trace. */
+function note(vm: WasmVm, type: number, edit: HeaderEdit): void {
+  const context = vm.context();
+  if (context?.kind === 'stream') context.stream.noteEdit(type, edit);
+}
+
 export function headerFunctions(vm: WasmVm) {
   const key = (ptr: number, size: number) => bytesToText(vm.bytes(ptr, size)).toLowerCase();
   const value = (ptr: number, size: number) => bytesToText(vm.bytes(ptr, size));
@@ -52,21 +58,27 @@ export function headerFunctions(vm: WasmVm) {
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = writable(vm, type);
       if (!map) return WasmResult.BadArgument;
-      map.push([key(keyPtr, keySize), value(valuePtr, valueSize)]);
+      const entry: [string, string] = [key(keyPtr, keySize), value(valuePtr, valueSize)];
+      map.push(entry);
+      note(vm, type, ['add', entry[0], entry[1]]);
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = writable(vm, type);
       if (!map) return WasmResult.BadArgument;
       const k = key(keyPtr, keySize);
+      const v = value(valuePtr, valueSize);
       removeAll(map, k);
-      map.push([k, value(valuePtr, valueSize)]);
+      map.push([k, v]);
+      note(vm, type, ['set', k, v]);
       return WasmResult.Ok;
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       const map = writable(vm, type);
       if (!map) return WasmResult.BadArgument;
-      removeAll(map, key(keyPtr, keySize));
+      const k = key(keyPtr, keySize);
+      removeAll(map, k);
+      note(vm, type, ['remove', k]);
       return WasmResult.Ok;
     },
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
@@ -82,6 +94,7 @@ export function headerFunctions(vm: WasmVm) {
       const pairs = decodePairs(vm.bytes(ptr, size)) ?? [];
       map.length = 0;
       for (const [k, v] of pairs) map.push([k.toLowerCase(), v]);
+      note(vm, type, ['set all']);
       return WasmResult.Ok;
     },
     proxy_get_header_map_size(type: number, sizePtr: number): number {

@@ -28,7 +28,7 @@ export function streamControlFunctions(vm: WasmVm, services: HostServices) {
     proxy_clear_route_cache(): number {
       const s = stream();
       if (!s) return WasmResult.NotFound;
-      s.clearRouteCache();
+      s.clearRouteCache(true);
       return WasmResult.Ok;
     },
     proxy_send_local_response(status: number, detailsPtr: number, detailsSize: number, bodyPtr: number, bodySize: number,

@@ -3,7 +3,7 @@
 import { BufferType, StreamType, WasmResult } from '../abi.js';
 import type { Plugin } from '../plugin.js';
 import type { RouteDecision } from '../router.js';
-import type { BufferAccess, LocalReply, StreamAccess, WasmVm } from '../vm.js';
+import type { BufferAccess, HeaderEdit, LocalReply, StreamAccess, WasmVm } from '../vm.js';
 import type { Direction, HeaderList, Phase } from './types.js';
 
 /** What a filter's context asks of the stream that drives the chain. */
@@ -29,6 +29,12 @@ export class FilterContext implements StreamAccess {
   buffered: Record<Direction, Uint8Array> = { request: new Uint8Array(0), response: new Uint8Array(0) };
   /** The filter's last body callback stopped with a watermark: the next one sees only its chunk. */
   watermarked: Record<Direction, boolean> = { request: false, response: false };
+  /** What the filter wrote to the stream's header maps, in order (StreamResult.filters). */
+  readonly edits: [number, HeaderEdit][] = [];
+  /** The module cleared the route cache itself. */
+  clearedRouteCache = false;
+  /** The local reply it sent, as the trace shows it. */
+  replied?: string;
   /** Where this filter stopped the stream, waiting for continue. */
   waiting?: { direction: Direction; phase: Phase; endOfStream: boolean };
   /** The callback in progress, if any. */
@@ -79,6 +85,7 @@ export class FilterContext implements StreamAccess {
   sendLocalResponse(reply: LocalReply): number {
     // Response code details cannot hold spaces: Envoy turns each into an underscore.
     this.localReply = { ...reply, details: reply.details.replace(/\s/g, '_') };
+    this.replied = `${reply.status} (${this.localReply.details})`;
     this.vm.defer(() => this.stream.onLocalReply(this));
     return WasmResult.Ok;
   }
@@ -95,8 +102,11 @@ export class FilterContext implements StreamAccess {
 
   setFilterState(key: string, value: Uint8Array): void { this.stream.filterState.set(key, value); }
 
-  clearRouteCache(): void {
+  clearRouteCache(byModule = false): void {
     this.stream.reportedRoute = this.stream.routeDecision ?? this.stream.reportedRoute;
     this.stream.routeDecision = undefined;
+    if (byModule) this.clearedRouteCache = true;
   }
+
+  noteEdit(type: number, edit: HeaderEdit): void { this.edits.push([type, edit]); }
 }

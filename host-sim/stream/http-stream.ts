@@ -10,6 +10,7 @@ import type { Plugin } from '../plugin.js';
 import { FilterContext, type FilterChain } from './filter-context.js';
 import { FilterWalk } from './filter-walk.js';
 import { RetryPolicy, type AttemptOutcome } from './retries.js';
+import { filterTrace } from './trace.js';
 import { connectFailure, localReplyHeaders, resetText, RESPONSE_FLAG } from './replies.js';
 import type { Direction, HeaderList, Phase, StreamHost, StreamOptions, StreamResult, UpstreamRequest, UpstreamResponse } from './types.js';
 
@@ -434,7 +435,7 @@ export class HttpStream extends FilterWalk implements FilterChain {
       if (!f.vm.failed) f.vm.call('proxy_on_delete', f.contextId, f.contextId);
       f.vm.contexts.delete(f.contextId);
     }
-    this.outcome = this.result();
+    this.outcome = { ...this.result(), filters: filterTrace(this.filters) };
     this.resolveDone(this.outcome);
   }
 
@@ -445,6 +446,7 @@ export class HttpStream extends FilterWalk implements FilterChain {
     const where = f?.waiting;
     return {
       ...this.result(),
+      filters: filterTrace(this.filters),
       status: 0,
       stalled: {
         plugin: f?.plugin.name ?? '(none)',

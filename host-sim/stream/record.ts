@@ -65,7 +65,8 @@ export class StreamRecord {
     this.responseHeaders = headers;
   }
 
-  protected result(): StreamResult {
+  /** The result without the filters' trace, which the chain adds. */
+  protected result(): Omit<StreamResult, 'filters'> {
     const status = Number(this.responseHeaders.find(([k]) => k === ':status')?.[1] ?? 0);
     return {
       status: this.resetReason ? 0 : status,

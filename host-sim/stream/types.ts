@@ -65,6 +65,19 @@ export interface StreamOptions {
   http1?: boolean;
 }
 
+/** What one filter did to the stream (StreamResult.filters), in chain order. */
+export interface FilterTrace {
+  plugin: string;
+  /** Its writes to the header maps, in order: "request headers: set x-route-cluster: reviews-v2". */
+  edits: string[];
+  /** It cleared the route cache itself (so the router picked the route again). */
+  clearedRouteCache: boolean;
+  /** The local reply it sent: "403 (rbac_access_denied_matched_policy[deny])". */
+  replied?: string;
+  /** Why its VM failed, if it did. */
+  failed?: string;
+}
+
 export interface StreamResult {
   /** The status the client received (0 when the stream was reset or stalled). */
   status: number;
@@ -72,6 +85,8 @@ export interface StreamResult {
   body: string;
   bodyBytes: Uint8Array;
   trailers: HeaderList;
+  /** What each filter did, in chain order. */
+  filters: FilterTrace[];
   /** Set when a filter (or the host, for a failed VM) answered instead of the upstream. */
   localReply?: { status: number; details: string; plugin: string };
   /** What reached the upstream (on the last attempt), which cluster served it, and how many attempts the router made. */

@@ -74,7 +74,9 @@ describe.skipIf(!CHROMIUM && !process.env.CI)('the playground in Chromium', () =
     const run = async (id: string) => { await page.click(`[data-preset="${id}"]`); return (await runOnPage(page)).join('\n'); };
     expect(await run('memquota')).toMatch(/^200 from cluster ratings ×5\n429 from rate-quota \(local_rate_limited\) ×3$/);
     expect(await run('mixer-deny')).toMatch(/^403 from access-control \(rbac_access_denied_matched_policy\[deny-reviews-v3\]\) ×1$/);
+    expect(await page.locator('#decisions').textContent()).toBe('access-control: replied 403 (rbac_access_denied_matched_policy[deny-reviews-v3])');
     const canary = await run('canary');
+    expect(await page.locator('#decisions').textContent()).toMatch(/^header-routing: request headers: set x-route-cluster: reviews-v[12]; response headers: set x-route-decision: rule=rollout;target=reviews-v[12]; cleared the route cache$/);
     expect(canary).toMatch(/200 from cluster reviews-v1 ×(19[0-9])/);
     expect(canary).toMatch(/200 from cluster reviews-v2 ×[1-9]\b/);
     expect(await page.locator('#chart svg rect').count()).toBe(200);
