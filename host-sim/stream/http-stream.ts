@@ -435,7 +435,7 @@ export class HttpStream extends FilterWalk implements FilterChain {
       if (!f.vm.failed) f.vm.call('proxy_on_delete', f.contextId, f.contextId);
       f.vm.contexts.delete(f.contextId);
     }
-    this.outcome = { ...this.result(), filters: filterTrace(this.filters) };
+    this.outcome = this.result(filterTrace(this.filters));
     this.resolveDone(this.outcome);
   }
 
@@ -445,8 +445,7 @@ export class HttpStream extends FilterWalk implements FilterChain {
     const f = this.filters.find((x) => x.waiting);
     const where = f?.waiting;
     return {
-      ...this.result(),
-      filters: filterTrace(this.filters),
+      ...this.result(filterTrace(this.filters)),
       status: 0,
       stalled: {
         plugin: f?.plugin.name ?? '(none)',

@@ -65,8 +65,8 @@ export class StreamRecord {
     this.responseHeaders = headers;
   }
 
-  /** The result without the filters' trace, which the chain adds. */
-  protected result(): Omit<StreamResult, 'filters'> {
+  /** The result, with the trace of what each filter did (the chain keeps the filters). */
+  protected result(filters: StreamResult['filters']): StreamResult {
     const status = Number(this.responseHeaders.find(([k]) => k === ':status')?.[1] ?? 0);
     return {
       status: this.resetReason ? 0 : status,
@@ -74,6 +74,7 @@ export class StreamRecord {
       body: decoder.decode(this.responseBody),
       bodyBytes: this.responseBody,
       trailers: this.responseTrailers,
+      filters,
       localReply: this.localReplyInfo,
       upstream: this.upstreamInfo,
       route: this.routeDecision,

@@ -17,11 +17,10 @@ function describe(type: number, edit: HeaderEdit): string {
 }
 
 export function filterTrace(filters: FilterContext[]): FilterTrace[] {
-  return filters.map((f) => ({
-    plugin: f.plugin.name,
-    edits: f.edits.map(([type, edit]) => describe(type, edit)),
-    clearedRouteCache: f.clearedRouteCache,
-    ...(f.replied ? { replied: f.replied } : {}),
-    ...(f.vm.failed ? { failed: f.vm.failure } : {}),
-  }));
+  return filters.map((f) => {
+    const trace: FilterTrace = { plugin: f.plugin.name, edits: f.edits.map(([type, edit]) => describe(type, edit)), clearedRouteCache: f.clearedRouteCache };
+    if (f.replied) trace.replied = f.replied;
+    if (f.vm.failed) trace.failed = f.vm.failure;
+    return trace;
+  });
 }
