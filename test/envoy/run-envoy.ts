@@ -49,7 +49,7 @@ export async function runInEnvoy(scenario: Scenario, upstreams: UpstreamSet): Pr
           trailers: request.trailers?.map(([k, v]) => [k, bytesOf(v)]),
           contentLength: request.content_length,
           chunkPauseMs: request.body && request.body.length > 1 ? 60 : 0,
-        }, 30_000, pki?.clientTls(request.client_certificate));
+        }, request.give_up_after_ms ?? 30_000, pki?.clientTls(request.client_certificate));
         // on_log runs after the client has its answer: let the stream finish before the next one.
         await envoy.idle();
         exchanges.push({

@@ -32,7 +32,7 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
           const length = request.body.reduce((n, c) => n + bytesOf(c).length, 0);
           headers.push(request.content_length ? ['content-length', bytesOf(String(length))] : ['transfer-encoding', bytesOf('chunked')]);
         }
-        const result = await host.request({
+        const stream = host.startRequest({
           method: request.method ?? 'GET',
           path: request.path ?? '/',
           authority: request.authority ?? 'example.com',
@@ -40,7 +40,10 @@ export async function runInHostSim(scenario: Scenario, upstreams: UpstreamSet): 
           ...(scenario.tls ? { scheme: 'https', tls: request.client_certificate ? { peerCertificate: { uriSan: request.client_certificate } } : {} } : {}),
           ...(request.body ? { body: request.body.map(bytesOf) } : {}),
           ...(request.trailers ? { trailers: request.trailers.map(([k, v]) => [k.toLowerCase(), bytesOf(v)] as [string, Uint8Array]) } : {}),
-        }, { advanceClock: true });
+        });
+        // On the virtual clock, which follows real time while a real upstream is awaited.
+        if (request.give_up_after_ms !== undefined) host.clock.schedule(request.give_up_after_ms, () => stream.disconnect());
+        const result = await host.wait(stream, { advanceClock: true });
         exchanges.push({
           status: result.status,
           headers: withoutIgnored(result.headers.filter(([k]) => k !== ':status'), IGNORED_RESPONSE_HEADERS),

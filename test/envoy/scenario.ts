@@ -45,6 +45,8 @@ export interface RequestEntry {
   repeat?: number;
   /** Wait this long (real time in Envoy, virtual time in host-sim) before sending. */
   after_ms?: number;
+  /** The client closes its connection this long after sending, answered or not (status 0 then). */
+  give_up_after_ms?: number;
   /** With the scenario's `tls`: the SPIFFE URI of the client certificate to present (none: TLS without one). */
   client_certificate?: string;
   /** Sanity checks that hold in both hosts, so a scenario cannot agree on nothing. */
