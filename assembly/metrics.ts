@@ -79,3 +79,29 @@ export class Histogram extends Metric {
   /** Records one sample. */
   record(value: u64): WasmResultValues { return record_metric(this.metric_id, value); }
 }
+
+const MAX_LABEL_VALUE: i32 = 64;
+
+/**
+ * A label value (in a metric name's `label=.=value;.;` encoding) no client bytes can turn into
+ * a broken or misleading series: printable ASCII only (no separator of the encoding, no quote or
+ * backslash, no line break, nothing a Prometheus scrape could choke on), each other character
+ * as '_', at most 64 characters; "unknown" for an empty value. Safe in a log line too.
+ */
+export function metricLabelValue(v: string): string {
+  if (v.length == 0) return "unknown";
+  const length = min(v.length, MAX_LABEL_VALUE);
+  let clean = true;
+  for (let i = 0; i < length && clean; i++) clean = safeInLabel(v.charCodeAt(i));
+  if (clean) return length == v.length ? v : v.substring(0, length);
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    const c = v.charCodeAt(i);
+    out += safeInLabel(c) ? String.fromCharCode(c) : "_";
+  }
+  return out;
+}
+
+function safeInLabel(c: i32): bool {
+  return c > 0x20 && c < 0x7f && c != 0x3b && c != 0x3d && c != 0x22 && c != 0x5c;
+}

@@ -11,6 +11,15 @@ export function headerList(h: Record<string, string | Uint8Array> | [string, str
   return (Array.isArray(h) ? h : Object.entries(h)).map(([k, v]) => [k.toLowerCase(), v instanceof Uint8Array ? bytesToText(v) : String(v)]);
 }
 
+/** Removes the first `name` header from `headers` and returns its value (a control header the router consumes). */
+export function takeHeader(headers: HeaderList, name: string): string | undefined {
+  const at = headers.findIndex(([k]) => k === name);
+  if (at < 0) return undefined;
+  const value = headers[at][1];
+  headers.splice(at, 1);
+  return value;
+}
+
 /** Envoy's limits: a larger or longer pairs buffer is treated as empty. */
 export const PAIRS_MAX_BYTES = 1 << 20;
 export const PAIRS_MAX_COUNT = 1024;

@@ -3,6 +3,7 @@
 // the Node tests run this same code, so a preset shows in the browser what it does under Node.
 import { Host, PluginLoadError, type FilterTrace, type RequestSpec, type StatsTag, type StreamResult } from '../host-sim/browser.js';
 import { protoStruct } from '../host-sim/attributes.js';
+import { statsTagsFor } from '../cli/stats-tags.js';
 
 export interface ChainEntry {
   /** A kit filter's name, or the file name of a module the user loaded. */
@@ -66,7 +67,7 @@ const NODE = { id: 'sidecar~10.0.0.2~ratings-v1.default~default.svc.cluster.loca
 /** The request header a routing filter names its cluster in; the route table honours it. */
 const CLUSTER_HEADER = 'x-route-cluster';
 
-function base64(bytes: Uint8Array): string {
+export function base64(bytes: Uint8Array): string {
   let text = '';
   for (const b of bytes) text += String.fromCharCode(b);
   return btoa(text);
@@ -79,7 +80,7 @@ function base64(bytes: Uint8Array): string {
 function statsTagsOf(names: string[]): StatsTag[] {
   const labels = new Set<string>();
   for (const name of names) for (const m of name.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=\.=/g)) labels.add(m[1]);
-  return [...labels].map((label) => ({ tag_name: label, regex: `(${label}=\\.=(.*?);\\.;)` }));
+  return statsTagsFor([...labels]);
 }
 
 function requestSpec(request: RequestEntry, n: number): RequestSpec {

@@ -1,14 +1,12 @@
 // A whole setup in the page's address: #setup=<base64url of its JSON>, so a link shows a
 // colleague the same filters, configurations, upstreams and request. Modules loaded from a file
 // travel by name only: the link says which, and the receiver loads them again.
-import type { Setup } from './session.js';
+import { base64, type Setup } from './session.js';
 
 const PREFIX = '#setup=';
 
 function toBase64Url(text: string): string {
-  let binary = '';
-  for (const b of new TextEncoder().encode(text)) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return base64(new TextEncoder().encode(text)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
 function fromBase64Url(encoded: string): string {

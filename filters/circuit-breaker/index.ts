@@ -6,7 +6,7 @@ export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, Gauge, HeaderPair, LogLevelValues, RootContext, SharedSlotTable,
   WasmResultValues, clear_route_cache, get_current_time_nanoseconds, getPropertyInt64, getPropertyString, log,
-  registerRootContext, send_local_response, sharedSecret, stream_context, urlPathOf, formatDuration, sharedKeyPrefix,
+  registerRootContext, send_local_response, sharedSecret, stream_context, urlPathOf, formatDuration, sharedKeyPrefix, metricLabelValue,
 } from "../../assembly";
 import { Admission, Circuit, Outcome, STATE_NAMES, State, admit, openDuration, record } from "./circuit";
 import { CircuitConfig, FallbackKind, KeySource, parseConfig } from "./config";
@@ -27,18 +27,6 @@ const DOWNSTREAM_TERMINATED: i64 = 0x4000;
 /** A metric name carrying the key as a label (`circuit=.=<key>;.;`), which stats_tags extract. */
 function metricName(key: string, what: string): string {
   return "circuit_breaker.circuit=.=" + key + ";.;" + what;
-}
-
-/** The key as it may appear in a metric name or a log line: printable, no separators, bounded. */
-function printable(key: string): string {
-  let out = "";
-  const n = min<i32>(key.length, 64);
-  for (let i = 0; i < n; i++) {
-    const c = key.charCodeAt(i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95 || c == 47 || c == 46 || c == 58;
-    out += ok ? String.fromCharCode(c) : "_";
-  }
-  return key.length > 64 ? out + "..." : out;
 }
 
 class KeyMetrics {
@@ -86,7 +74,7 @@ class BreakerRoot extends RootContext {
   /** A key's metrics; past max_keys names, keys share the "other" series (names are never freed). */
   metricsFor(key: string): KeyMetrics {
     const name = this.metrics.has(key) || this.metrics.size < this.config.maxKeys ? key : "other";
-    if (!this.metrics.has(name)) this.metrics.set(name, new KeyMetrics(printable(name)));
+    if (!this.metrics.has(name)) this.metrics.set(name, new KeyMetrics(metricLabelValue(name)));
     return this.metrics.get(name);
   }
 
@@ -145,7 +133,7 @@ class BreakerRoot extends RootContext {
       metrics.trips.increment(1);
       detail = " for " + formatDuration(openDuration(this.config, c.trips)) + " (trip " + c.trips.toString() + ")";
     }
-    log(LogLevelValues.info, "circuit " + printable(key) + ": " + STATE_NAMES[from] + " -> " + STATE_NAMES[c.state] + detail);
+    log(LogLevelValues.info, "circuit " + metricLabelValue(key) + ": " + STATE_NAMES[from] + " -> " + STATE_NAMES[c.state] + detail);
   }
 
   createContext(id: u32): Context { return new Breaker(id, this); }

@@ -5,7 +5,7 @@
 export * from "../../assembly/proxy";
 import {
   Context, Counter, FilterHeadersStatusValues, HeaderMapTypeValues, Histogram, JsonValue, LogLevelValues, PeerMetadataCounters, RootContext,
-  getHeader, getPropertyInt64, getPropertyString, log, logEnabled, readPeerMetadata, registerRootContext, stream_context, sharedKeyPrefix,
+  getHeader, getPropertyInt64, getPropertyString, log, logEnabled, readPeerMetadata, registerRootContext, stream_context, sharedKeyPrefix, metricLabelValue,
 } from "../../assembly";
 import { SeriesLimit } from "./series";
 import { TelemetryConfig, parseConfig } from "./config";
@@ -27,31 +27,6 @@ function responseFlags(bits: i64): string {
 }
 
 /** Longest label value kept (Kubernetes label values have at most 63 characters). */
-const MAX_LABEL_VALUE: i32 = 64;
-
-/**
- * A label value no client bytes can turn into a broken or misleading series: printable ASCII
- * only (no separator of the name encoding, no quote or backslash, no line break, nothing a
- * Prometheus scrape could choke on), each other character as '_', at most 64 characters.
- */
-function labelValue(v: string): string {
-  if (v.length == 0) return "unknown";
-  const length = min(v.length, MAX_LABEL_VALUE);
-  let clean = true;
-  for (let i = 0; i < length && clean; i++) clean = safeInLabel(v.charCodeAt(i));
-  if (clean) return length == v.length ? v : v.substring(0, length);
-  let out = "";
-  for (let i = 0; i < length; i++) {
-    const c = v.charCodeAt(i);
-    out += safeInLabel(c) ? String.fromCharCode(c) : "_";
-  }
-  return out;
-}
-
-function safeInLabel(c: i32): bool {
-  return c > 0x20 && c < 0x7f && c != 0x3b && c != 0x3d && c != 0x22 && c != 0x5c;
-}
-
 function str(value: JsonValue | null): string | null {
   return value !== null && value.isString() ? value.string : null;
 }
@@ -119,12 +94,12 @@ class TelemetryRoot extends RootContext {
   /** The encoded labels every metric of this request carries, or the overflow labels once there are too many series. */
   seriesLabels(names: string[], values: string[]): string {
     let labels = "";
-    for (let i = 0; i < names.length; i++) labels += names[i] + "=.=" + labelValue(values[i]) + ";.;";
+    for (let i = 0; i < names.length; i++) labels += names[i] + "=.=" + metricLabelValue(values[i]) + ";.;";
     if (this.series!.admit(labels)) return labels;
     this.overflowed!.increment(1);
     labels = "";
     for (let i = 0; i < names.length; i++) {
-      labels += names[i] + "=.=" + (names[i] == "reporter" ? labelValue(values[i]) : this.config.overflowValue) + ";.;";
+      labels += names[i] + "=.=" + (names[i] == "reporter" ? metricLabelValue(values[i]) : this.config.overflowValue) + ";.;";
     }
     return labels;
   }

@@ -1,12 +1,12 @@
 import { HeaderMapType, WasmResult } from '../abi.js';
 import { bytesToText, textToBytes } from '../bytes.js';
 import { decodePairs, encodePairs } from '../pairs.js';
-import type { HeaderEdit, WasmVm } from '../vm.js';
+import type { StreamAccess, WasmVm } from '../vm.js';
 
 type HeaderList = [string, string][];
 
-/** The map a call names, or undefined when the current callback may not touch it. */
-function lookup(vm: WasmVm, type: number, write = false): HeaderList | undefined {
+/** The map a read names, or undefined when the current callback may not touch it. */
+function lookup(vm: WasmVm, type: number): HeaderList | undefined {
   const data = vm.callbackData;
   switch (type) {
     case HeaderMapType.HttpCallResponseHeaders: return data.kind === 'http' ? data.headers : undefined;
@@ -16,26 +16,23 @@ function lookup(vm: WasmVm, type: number, write = false): HeaderList | undefined
   }
   const context = vm.context();
   if (context?.kind !== 'stream' || type < 0 || type > 3) return undefined;
-  return context.stream.headerMap(type, write);
+  return context.stream.headerMap(type, false);
+}
+
+/** The stream a write may change: only a stream's own maps are writable (callout responses and gRPC metadata are read-only). */
+function streamOf(vm: WasmVm, type: number): StreamAccess | undefined {
+  const context = vm.context();
+  return type >= 0 && type <= 3 && context?.kind === 'stream' ? context.stream : undefined;
 }
 
 /**
- * Callout responses and gRPC metadata are read-only. A change to the request headers makes
- * Envoy (ABI 0.2.1 and older) clear the route cache, so the router decides again.
+ * The map a write names, or undefined when the filter may not write it now. A change to the
+ * request headers makes Envoy (ABI 0.2.1 and older) clear the route cache, so the router decides again.
  */
-function writable(vm: WasmVm, type: number): HeaderList | undefined {
-  const map = type >= 0 && type <= 3 ? lookup(vm, type, true) : undefined;
-  if (map && type === HeaderMapType.RequestHeaders) {
-    const context = vm.context();
-    if (context?.kind === 'stream') context.stream.clearRouteCache();
-  }
+function writable(stream: StreamAccess | undefined, type: number): HeaderList | undefined {
+  const map = stream?.headerMap(type, true);
+  if (map && type === HeaderMapType.RequestHeaders) stream!.clearRouteCache();
   return map;
-}
-
-/** Records a write to a stream's header map in its trace. */
-function note(vm: WasmVm, type: number, edit: HeaderEdit): void {
-  const context = vm.context();
-  if (context?.kind === 'stream') context.stream.noteEdit(type, edit);
 }
 
 export function headerFunctions(vm: WasmVm) {
@@ -56,29 +53,32 @@ export function headerFunctions(vm: WasmVm) {
       return WasmResult.Ok;
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
-      const map = writable(vm, type);
+      const stream = streamOf(vm, type);
+      const map = writable(stream, type);
       if (!map) return WasmResult.BadArgument;
       const entry: [string, string] = [key(keyPtr, keySize), value(valuePtr, valueSize)];
       map.push(entry);
-      note(vm, type, ['add', entry[0], entry[1]]);
+      stream!.noteEdit(type, ['add', entry[0], entry[1]]);
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
-      const map = writable(vm, type);
+      const stream = streamOf(vm, type);
+      const map = writable(stream, type);
       if (!map) return WasmResult.BadArgument;
       const k = key(keyPtr, keySize);
       const v = value(valuePtr, valueSize);
       removeAll(map, k);
       map.push([k, v]);
-      note(vm, type, ['set', k, v]);
+      stream!.noteEdit(type, ['set', k, v]);
       return WasmResult.Ok;
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
-      const map = writable(vm, type);
+      const stream = streamOf(vm, type);
+      const map = writable(stream, type);
       if (!map) return WasmResult.BadArgument;
       const k = key(keyPtr, keySize);
       removeAll(map, k);
-      note(vm, type, ['remove', k]);
+      stream!.noteEdit(type, ['remove', k]);
       return WasmResult.Ok;
     },
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
@@ -89,12 +89,13 @@ export function headerFunctions(vm: WasmVm) {
       return WasmResult.Ok;
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
-      const map = writable(vm, type);
+      const stream = streamOf(vm, type);
+      const map = writable(stream, type);
       if (!map) return WasmResult.BadArgument;
       const pairs = decodePairs(vm.bytes(ptr, size)) ?? [];
       map.length = 0;
       for (const [k, v] of pairs) map.push([k.toLowerCase(), v]);
-      note(vm, type, ['set all']);
+      stream!.noteEdit(type, ['set all']);
       return WasmResult.Ok;
     },
     proxy_get_header_map_size(type: number, sizePtr: number): number {

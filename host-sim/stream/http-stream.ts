@@ -5,7 +5,7 @@
 import { HeaderMapType } from '../abi.js';
 import { streamAttribute } from '../attribute-lookup.js';
 import { asBytes, concatBytes } from '../bytes.js';
-import { headerList } from '../pairs.js';
+import { headerList, takeHeader } from '../pairs.js';
 import type { Plugin } from '../plugin.js';
 import { FilterContext, type FilterChain } from './filter-context.js';
 import { FilterWalk } from './filter-walk.js';
@@ -226,19 +226,21 @@ export class HttpStream extends FilterWalk implements FilterChain {
    */
   private armRouteTimer(): void {
     if (this.routeTimer !== undefined || this.routeTimeoutMs === 0) return;
-    const left = Math.max(0, this.routeStartedAt + this.routeTimeoutMs - this.host.now());
-    this.routeTimer = this.host.clock.schedule(left, () => {
+    this.routeTimer = this.host.clock.schedule(this.routeTimeLeft(), () => {
       this.abandonAttempt();
       this.respondFromHost(504, 'upstream_response_timeout', 'upstream request timeout', RESPONSE_FLAG.UpstreamRequestTimeout);
     });
   }
+
+  /** What is left of the route's timeout (ms). */
+  private routeTimeLeft(): number { return Math.max(0, this.routeStartedAt + this.routeTimeoutMs - this.host.now()); }
 
   /** One try at the upstream; its outcome decides between answering and retrying. */
   private attempt(cluster: string): void {
     if (this.finished || this.upstreamAnswered) return;
     // A retry is told the time left: the route's, or the per-try timeout when that is shorter.
     if (this.upstreamAttempts > 0 && this.routeTimeoutMs > 0) {
-      const left = Math.max(0, Math.round(this.routeStartedAt + this.routeTimeoutMs - this.host.now()));
+      const left = Math.round(this.routeTimeLeft());
       const perTry = this.retries!.perTryTimeoutMs;
       const expected = this.requestHeaders.find(([k]) => k === 'x-envoy-expected-rq-timeout-ms');
       if (expected) expected[1] = String(perTry > 0 && perTry < left ? perTry : left);
@@ -331,10 +333,8 @@ export class HttpStream extends FilterWalk implements FilterChain {
    */
   private upstreamTimeoutMs(): number {
     const routeTimeout = this.routeDecision?.route?.timeoutMs ?? this.host.routeTimeoutMs;
-    const at = this.requestHeaders.findIndex(([k]) => k === 'x-envoy-upstream-rq-timeout-ms');
-    if (at < 0) return routeTimeout;
-    const value = this.requestHeaders[at][1];
-    this.requestHeaders.splice(at, 1);
+    const value = takeHeader(this.requestHeaders, 'x-envoy-upstream-rq-timeout-ms');
+    if (value === undefined) return routeTimeout;
     return /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : routeTimeout;
   }
 

@@ -2,6 +2,7 @@
 // client's at the edge): x-envoy-retry-on, x-envoy-retry-grpc-on, x-envoy-max-retries,
 // x-envoy-retriable-status-codes and x-envoy-upstream-rq-per-try-timeout-ms. The router reads them and removes them before
 // forwarding, then decides after each attempt whether to try again.
+import { takeHeader } from '../pairs.js';
 import type { HeaderList, UpstreamResponse } from './types.js';
 
 /** How one attempt at the upstream ended. */
@@ -19,13 +20,6 @@ const MAX_INTERVAL_MS = 10 * BASE_INTERVAL_MS;
 /** Envoy retries once when a retry-on header names conditions but no count. */
 const DEFAULT_RETRIES = 1;
 
-function take(headers: HeaderList, name: string): string | undefined {
-  const at = headers.findIndex(([k]) => k === name);
-  if (at < 0) return undefined;
-  const value = headers[at][1];
-  headers.splice(at, 1);
-  return value;
-}
 
 /** x-envoy-retry-grpc-on conditions and the grpc-status each retries. */
 const GRPC_CONDITIONS: Record<string, string> = { cancelled: '1', 'deadline-exceeded': '4', 'resource-exhausted': '8', internal: '13', unavailable: '14' };
@@ -59,12 +53,12 @@ export class RetryPolicy {
   static fromHeaders(headers: HeaderList): RetryPolicy {
     // Most requests carry none: one pass decides, and they share a policy that never retries.
     if (!headers.some(([k]) => RETRY_HEADERS.has(k))) return NEVER;
-    const on = new Set(tokens(take(headers, 'x-envoy-retry-on')));
-    const grpcOn = new Set(tokens(take(headers, 'x-envoy-retry-grpc-on')).map((t) => GRPC_CONDITIONS[t]).filter(Boolean));
-    const retries = count(take(headers, 'x-envoy-max-retries')) ?? DEFAULT_RETRIES;
-    const codes = new Set(tokens(take(headers, 'x-envoy-retriable-status-codes')).map(Number).filter(Number.isInteger));
-    take(headers, 'x-envoy-retriable-header-names');
-    const perTry = count(take(headers, 'x-envoy-upstream-rq-per-try-timeout-ms')) ?? 0;
+    const on = new Set(tokens(takeHeader(headers, 'x-envoy-retry-on')));
+    const grpcOn = new Set(tokens(takeHeader(headers, 'x-envoy-retry-grpc-on')).map((t) => GRPC_CONDITIONS[t]).filter(Boolean));
+    const retries = count(takeHeader(headers, 'x-envoy-max-retries')) ?? DEFAULT_RETRIES;
+    const codes = new Set(tokens(takeHeader(headers, 'x-envoy-retriable-status-codes')).map(Number).filter(Number.isInteger));
+    takeHeader(headers, 'x-envoy-retriable-header-names');
+    const perTry = count(takeHeader(headers, 'x-envoy-upstream-rq-per-try-timeout-ms')) ?? 0;
     return new RetryPolicy(on, grpcOn, codes, retries, perTry);
   }
 
